@@ -1,0 +1,116 @@
+/**
+ * What an execution's log records, indexed by step, for replay.
+ *
+ * A step is one activity call (`name#occurrence`) or one `Workflow.yieldExecution` call
+ * (`$yield#occurrence`). Replay consumes steps as the body asks for them; a step that the body asks
+ * for while earlier recorded steps stay unconsumed is a divergence.
+ */
+import type { Outcome, RecordedEvent } from "../JournalEvent"
+
+/** One attempt of an activity, and how it ended when the log says. */
+export interface AttemptHistory {
+  readonly attempt: number
+  readonly startedAt: number
+  /** `retryAt` is `null` when the schedule was exhausted; `interrupted` marks a graceful shutdown. */
+  end: { readonly retryAt: number | null; readonly recordedAt: number } | "interrupted" | undefined
+}
+
+export interface StepHistory {
+  readonly step: string
+  readonly kind: "activity" | "yield"
+  readonly name: string
+  readonly firstSequence: number
+  readonly attempts: Array<AttemptHistory>
+  outcome: Outcome | undefined
+  resumed: boolean
+}
+
+export interface ReplayIndex {
+  readonly workflow: string
+  readonly payload: unknown
+  readonly steps: ReadonlyMap<string, StepHistory>
+  readonly outcome: Outcome | undefined
+  readonly lastSequence: number
+}
+
+/** Builds the index from a decoded log (whose first event is `Started`). */
+export const build = (events: ReadonlyArray<RecordedEvent>): ReplayIndex | string => {
+  const first = events[0]?.event
+  if (first?._tag !== "Started") return "the log does not begin with a Started event"
+  const steps = new Map<string, StepHistory>()
+  let outcome: Outcome | undefined
+  let pausedStep: StepHistory | undefined
+
+  const stepOf = (step: string, kind: StepHistory["kind"], name: string, sequence: number) => {
+    let history = steps.get(step)
+    if (history === undefined) {
+      history = { step, kind, name, firstSequence: sequence, attempts: [], outcome: undefined, resumed: false }
+      steps.set(step, history)
+    }
+    return history
+  }
+
+  for (const { event, recordedAt, sequence } of events) {
+    switch (event._tag) {
+      case "ActivityAttempted": {
+        stepOf(event.step, "activity", event.activity, sequence).attempts.push({
+          attempt: event.attempt,
+          startedAt: recordedAt,
+          end: undefined
+        })
+        break
+      }
+      case "ActivityAttemptFailed": {
+        const attempt = stepOf(event.step, "activity", event.activity, sequence).attempts.find(
+          (candidate) => candidate.attempt === event.attempt
+        )
+        if (attempt !== undefined) attempt.end = { retryAt: event.retryAt, recordedAt }
+        break
+      }
+      case "ActivityAttemptInterrupted": {
+        const attempt = stepOf(event.step, "activity", event.activity, sequence).attempts.find(
+          (candidate) => candidate.attempt === event.attempt
+        )
+        if (attempt !== undefined) attempt.end = "interrupted"
+        break
+      }
+      case "ActivityCompleted": {
+        stepOf(event.step, "activity", event.activity, sequence).outcome = event.outcome
+        break
+      }
+      case "Paused": {
+        pausedStep = stepOf(event.step, "yield", "yieldExecution", sequence)
+        break
+      }
+      case "Resumed": {
+        if (pausedStep !== undefined) pausedStep.resumed = true
+        pausedStep = undefined
+        break
+      }
+      case "Completed": {
+        outcome = event.outcome
+        break
+      }
+      case "Started":
+        break
+    }
+  }
+  return {
+    workflow: first.workflow,
+    payload: first.payload,
+    steps,
+    outcome,
+    lastSequence: events.at(-1)?.sequence ?? 0
+  }
+}
+
+/** Describes a step for messages: `activity "charge-card" (call 1)`. */
+export const describeStep = (step: string): string => {
+  const at = step.lastIndexOf("#")
+  const name = step.slice(0, at)
+  const occurrence = step.slice(at + 1)
+  return name === YIELD_STEP ? `Workflow.yieldExecution (call ${occurrence})` : `activity "${name}" (call ${occurrence})`
+}
+
+/** The step name of `Workflow.yieldExecution`; activity names cannot start with `$`. */
+export const YIELD_STEP = "$yield"

@@ -1,0 +1,32 @@
+/**
+ * JSON encoding of user values through their schemas, for the journal.
+ */
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+
+type JsonCodec = Schema.Codec<unknown, unknown>
+
+const codecs = new WeakMap<object, JsonCodec>()
+
+const codecOf = (schema: Schema.Top): JsonCodec => {
+  let codec = codecs.get(schema)
+  if (codec === undefined) {
+    codec = Schema.toCodecJson(schema as Schema.Codec<unknown, unknown>) as unknown as JsonCodec
+    codecs.set(schema, codec)
+  }
+  return codec
+}
+
+/** Encodes `value` to a JSON value through `schema`; fails with the schema issue as text. */
+export const encodeJson = (schema: Schema.Top, value: unknown): Effect.Effect<unknown, string> =>
+  Effect.mapError(
+    Schema.encodeUnknownEffect(codecOf(schema))(value) as Effect.Effect<unknown, Schema.SchemaError>,
+    (error) => error.message
+  )
+
+/** Decodes a JSON value through `schema`; fails with the schema issue as text. */
+export const decodeJson = (schema: Schema.Top, value: unknown): Effect.Effect<unknown, string> =>
+  Effect.mapError(
+    Schema.decodeUnknownEffect(codecOf(schema))(value) as Effect.Effect<unknown, Schema.SchemaError>,
+    (error) => error.message
+  )

@@ -1,0 +1,17 @@
+import * as Effect from "effect/Effect"
+import * as WorkflowContext from "../WorkflowContext"
+import { YIELD_STEP } from "./ReplayIndex"
+
+export const yieldExecution = (reason = "yielded by the workflow"): Effect.Effect<void, never, WorkflowContext.WorkflowContext> =>
+  Effect.gen(function*() {
+    const { execution } = yield* WorkflowContext.require("Workflow.yieldExecution")
+    const step = execution.nextStep(YIELD_STEP)
+    const recorded = yield* execution.claim(step)
+    if (recorded?.resumed === true) return
+    // A pause recorded without a resume cannot be replayed here: the engine only runs a paused
+    // execution after appending its resume.
+    if (recorded === undefined) {
+      yield* execution.append([{ _tag: "Paused", step, reason }], { status: "paused", detail: reason })
+    }
+    return yield* execution.halt({ _tag: "Paused" })
+  })
