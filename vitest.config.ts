@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config"
 
 export default defineConfig({
   test: {
-    projects: ["packages/*", "test"],
+    projects: ["packages/*", "test", "examples/*"],
     testTimeout: 30_000,
     hookTimeout: 30_000
   }

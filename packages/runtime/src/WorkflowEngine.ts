@@ -227,9 +227,14 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
     const start = (request: WorkflowRequest.Any, waiter: boolean) =>
       Effect.gen(function*() {
         const workflow = yield* lookup(request?._tag)
-        const payload = yield* encodeJson(workflow.request as never, request).pipe(
-          Effect.mapError((issue) => new InvalidPayloadError({ workflow: workflow.tag, payload: request, issue }))
-        )
+        const invalid = (issue: string) => new InvalidPayloadError({ workflow: workflow.tag, payload: request, issue })
+        // A plain object (a request decoded from JSON, say) is checked against the request schema
+        // and made an instance first, so both forms are validated the same way.
+        if (!(request instanceof workflow.request)) {
+          const decode = Schema.decodeUnknownEffect(workflow.request as unknown as Schema.Codec<WorkflowRequest.Any>)
+          request = yield* Effect.mapError(decode(request), (error) => invalid(error.message))
+        }
+        const payload = yield* Effect.mapError(encodeJson(workflow.request as never, request), invalid)
         const executionId = workflow.executionId(request)
         // The waiter exists before the journal is asked, so a run that finishes in between still
         // finds it.

@@ -79,7 +79,6 @@ const attemptLoop = <S extends Schema.Top, F extends Schema.Top, R>(
 ): Effect.Effect<S["Type"], F["Type"], R> =>
   Effect.gen(function*() {
     const attempts = history?.attempts ?? []
-    const base = { step, activity: definition.name }
     let attempt = attempts.at(-1)?.attempt ?? 0
     let failures = countedFailures(attempts)
     let retryAt: number | undefined
@@ -92,7 +91,14 @@ const attemptLoop = <S extends Schema.Top, F extends Schema.Top, R>(
       const delay = yield* retryDelay(definition.retry, failures, "crash")
       const defect = "the engine stopped during the attempt (crash or kill)"
       retryAt = delay === undefined ? undefined : last.startedAt + delay
-      yield* execution.append([{ _tag: "ActivityAttemptFailed", ...base, attempt, defect, retryAt: retryAt ?? null }])
+      yield* execution.append([{
+        _tag: "ActivityAttemptFailed",
+        step,
+        activity: definition.name,
+        attempt,
+        defect,
+        retryAt: retryAt ?? null
+      }])
       if (retryAt === undefined) return yield* exhausted(execution, definition, attempt, defect)
     } else if (last?.end !== undefined && last.end !== "interrupted" && last.end.retryAt !== null) {
       retryAt = last.end.retryAt
@@ -104,67 +110,79 @@ const attemptLoop = <S extends Schema.Top, F extends Schema.Top, R>(
       // body once the running attempts are done or the grace period ends.
       if (execution.hooks.isShuttingDown()) return yield* Effect.never
       attempt += 1
-      // The attempt is journaled before it runs, so a crash during it is counted on restart.
-      yield* execution.append([{ _tag: "ActivityAttempted", ...base, attempt }])
-      const exit = yield* runAttempt(execution, definition, effect, step, attempt)
-
-      if (Exit.isSuccess(exit)) {
-        const encoded = yield* Effect.result(encodeJson(definition.success, exit.value))
-        if (encoded._tag === "Success") {
-          // The outcome is journaled before the workflow sees it, so a crash here re-runs the
-          // activity rather than losing its result.
-          yield* execution.append([{
-            _tag: "ActivityCompleted",
-            ...base,
-            attempt,
-            outcome: { _tag: "Success", value: encoded.success as never }
-          }])
-          return exit.value
-        }
-        const defect = `its result does not match the success schema: ${encoded.failure}`
-        const next = yield* failAttempt(execution, definition, step, attempt, (failures += 1), defect)
-        retryAt = next
-        continue
-      }
-
-      const error = Cause.findErrorOption(exit.cause)
-      if (error._tag === "Some") {
-        const typed = error.value
-        const retryable = definition.retryFailures(typed)
-        if (retryable) {
-          failures += 1
-          const delay = yield* retryDelay(definition.retry, failures, typed)
-          if (delay !== undefined) {
-            const now = yield* Clock.currentTimeMillis
-            retryAt = now + delay
-            yield* execution.append([{
-              _tag: "ActivityAttemptFailed",
-              ...base,
-              attempt,
-              defect: describeError(typed),
-              retryAt
-            }])
-            continue
-          }
-        }
-        const encoded = yield* Effect.result(encodeJson(definition.failure, typed))
-        if (encoded._tag === "Success") {
-          yield* execution.append([{
-            _tag: "ActivityCompleted",
-            ...base,
-            attempt,
-            outcome: { _tag: "Failure", error: encoded.success as never }
-          }])
-          return yield* Effect.fail(typed)
-        }
-        const defect = `its failure does not match the failure schema: ${encoded.failure}`
-        retryAt = yield* failAttempt(execution, definition, step, attempt, (failures += 1), defect)
-        continue
-      }
-
-      if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.failCause(exit.cause)
-      retryAt = yield* failAttempt(execution, definition, step, attempt, (failures += 1), Cause.pretty(exit.cause))
+      const decision = yield* execution.hooks.trackAttempt(
+        attemptOnce(execution, definition, effect, step, attempt, failures + 1)
+      )
+      if (decision._tag === "Succeeded") return decision.value
+      if (decision._tag === "Failed") return yield* Effect.fail(decision.error)
+      failures += 1
+      retryAt = decision.retryAt
     }
+  })
+
+type Decision<A, E> =
+  | { readonly _tag: "Succeeded"; readonly value: A }
+  | { readonly _tag: "Failed"; readonly error: E }
+  | { readonly _tag: "Retry"; readonly retryAt: number }
+
+/**
+ * Runs one attempt and journals how it ended. The whole of it counts as in flight, so a graceful
+ * shutdown waits for the outcome to be journaled, not only for the effect to return.
+ */
+const attemptOnce = <S extends Schema.Top, F extends Schema.Top, R>(
+  execution: Execution,
+  definition: Definition<S, F>,
+  effect: Effect.Effect<S["Type"], F["Type"], R>,
+  step: string,
+  attempt: number,
+  failures: number
+): Effect.Effect<Decision<S["Type"], F["Type"]>, F["Type"], R> =>
+  Effect.gen(function*() {
+    const base = { step, activity: definition.name, attempt }
+    const retry = (defect: string) =>
+      Effect.map(
+        failAttempt(execution, definition, step, attempt, failures, defect),
+        (retryAt): Decision<S["Type"], F["Type"]> => ({ _tag: "Retry", retryAt })
+      )
+    // The attempt is journaled before it runs, so a crash during it is counted on restart.
+    yield* execution.append([{ _tag: "ActivityAttempted", ...base }])
+    const exit = yield* runAttempt(execution, definition, effect, step, attempt)
+
+    if (Exit.isSuccess(exit)) {
+      const encoded = yield* Effect.result(encodeJson(definition.success, exit.value))
+      if (encoded._tag === "Failure") return yield* retry(`its result does not match the success schema: ${encoded.failure}`)
+      // The outcome is journaled before the workflow sees it, so a crash here re-runs the
+      // activity rather than losing its result.
+      yield* execution.append([{
+        _tag: "ActivityCompleted",
+        ...base,
+        outcome: { _tag: "Success", value: encoded.success as never }
+      }])
+      return { _tag: "Succeeded", value: exit.value }
+    }
+
+    const error = Cause.findErrorOption(exit.cause)
+    if (error._tag === "None") {
+      if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.failCause(exit.cause)
+      return yield* retry(Cause.pretty(exit.cause))
+    }
+    const typed = error.value
+    if (definition.retryFailures(typed)) {
+      const delay = yield* retryDelay(definition.retry, failures, typed)
+      if (delay !== undefined) {
+        const retryAt = (yield* Clock.currentTimeMillis) + delay
+        yield* execution.append([{ _tag: "ActivityAttemptFailed", ...base, defect: describeError(typed), retryAt }])
+        return { _tag: "Retry", retryAt }
+      }
+    }
+    const encoded = yield* Effect.result(encodeJson(definition.failure, typed))
+    if (encoded._tag === "Failure") return yield* retry(`its failure does not match the failure schema: ${encoded.failure}`)
+    yield* execution.append([{
+      _tag: "ActivityCompleted",
+      ...base,
+      outcome: { _tag: "Failure", error: encoded.success as never }
+    }])
+    return { _tag: "Failed", error: typed }
   })
 
 /** Runs one attempt with its activity context; records an interruption before passing it on. */
@@ -190,7 +208,6 @@ const runAttempt = <S extends Schema.Top, F extends Schema.Top, R>(
     Effect.withSpan(`Activity.${definition.name}`, {
       attributes: { "waymark.execution_id": execution.executionId, "waymark.step": step, "waymark.attempt": attempt }
     }),
-    execution.hooks.trackAttempt,
     Effect.onInterrupt(() =>
       execution.append([{ _tag: "ActivityAttemptInterrupted", step, activity: definition.name, attempt }])
     ),
