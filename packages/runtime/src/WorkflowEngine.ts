@@ -241,12 +241,15 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         const deferred = waiter ? waiterFor(executionId) : undefined
         const now = yield* Clock.currentTimeMillis
         const text = JSON.stringify(payload)
+        const started = [{ _tag: "Started", workflow: workflow.tag, payload: payload as never }] as const
+        yield* fault({ _tag: "BeforeAppend", executionId, events: started })
         const { created, execution } = yield* journal.create({
           executionId,
           workflow: workflow.tag,
           payload: text,
-          first: toEntry({ _tag: "Started", workflow: workflow.tag, payload: payload as never }, now)
+          first: toEntry(started[0], now)
         })
+        if (created) yield* fault({ _tag: "AfterAppend", executionId, events: started })
         if (created) {
           yield* Effect.logInfo("Execution started")
         } else if (execution.payload !== text) {
