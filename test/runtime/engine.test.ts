@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Schema from "effect/Schema"
 import { describe, expect, it } from "vitest"
-import { Activity, Workflow, WorkflowContext, WorkflowRequest } from "@waymark/runtime"
+import { Activity, FaultInjection, Workflow, WorkflowContext, WorkflowRequest } from "@waymark/runtime"
 import { backends } from "../support/journals"
 import { awaitStatus, kinds, run, seed, withEngine } from "../support/harness"
 
@@ -165,6 +165,29 @@ describe.each(backends)("WorkflowEngine on the $name journal", (backend) => {
       const again = yield* withEngine(journal, [workflow], (engine) => Effect.flip(engine.resume("Ship@s-7")))
       expect(again._tag).toBe("ExecutionNotResumableError")
       expect(again.message).toContain("is completed")
+    })))
+
+  it("resumes a pause that is still winding down", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      const paused = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      // Holds the run right after its pause is durable, before the run has ended.
+      const faults = (point: FaultInjection.FaultPoint) =>
+        point._tag === "AfterAppend" && point.events[0]?._tag === "Paused"
+          ? Effect.andThen(Deferred.succeed(paused, undefined), Deferred.await(release))
+          : Effect.void
+      const workflow = Workflow.make(Ship, shipId, () =>
+        Workflow.yieldExecution("approval").pipe(Effect.as(true)))
+      const result = yield* withEngine(journal, [workflow], (engine) =>
+        Effect.gen(function*() {
+          const waiting = yield* Effect.forkChild(engine.send(new Ship({ orderId: "s-10" })))
+          yield* Deferred.await(paused)
+          yield* engine.resume("Ship@s-10")
+          yield* Deferred.succeed(release, undefined)
+          return yield* Fiber.join(waiting)
+        })).pipe(Effect.provideService(FaultInjection.FaultInjection, faults))
+      expect(result).toBe(true)
     })))
 
   it("runs a compensation through catchTag", () =>

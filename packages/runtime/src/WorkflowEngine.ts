@@ -123,6 +123,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
     const gracePeriod = Duration.fromInputUnsafe(options?.gracePeriod ?? "10 seconds")
 
     const running = new Set<string>()
+    const restarts = new Set<string>()
     const waiters = new Map<string, Waiter>()
     const journalRetries = new Map<string, number>()
     let shuttingDown = false
@@ -201,16 +202,28 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         }
       }).pipe(Effect.annotateLogs({ executionId }))
 
-    const ensureRunning = (workflow: Workflow.Any, executionId: string): Effect.Effect<void> =>
+    const ensureRunning = (
+      workflow: Workflow.Any,
+      executionId: string,
+      options?: { readonly restart?: boolean }
+    ): Effect.Effect<void> =>
       Effect.suspend(() => {
+        if (shuttingDown) return Effect.void
         // The check and the insert run without a yield between them, so one process never runs an
         // execution twice at the same time.
-        if (running.has(executionId) || shuttingDown) return Effect.void
+        if (running.has(executionId)) {
+          // A resume can land while the run that paused is still winding down: run it again then.
+          if (options?.restart === true) restarts.add(executionId)
+          return Effect.void
+        }
         running.add(executionId)
         return Effect.asVoid(Effect.forkIn(
           runExecution(hooks, workflow, executionId, services).pipe(
             Effect.ensuring(Effect.sync(() => running.delete(executionId))),
-            Effect.flatMap((outcome) => settle(executionId, outcome))
+            Effect.flatMap((outcome) => settle(executionId, outcome)),
+            Effect.andThen(Effect.suspend(() =>
+              restarts.delete(executionId) ? ensureRunning(workflow, executionId) : Effect.void
+            ))
           ),
           runScope
         ))
@@ -332,7 +345,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
           status: { status: "running" }
         })
         yield* Effect.logInfo("Execution resumed")
-        yield* ensureRunning(workflow, executionId)
+        yield* ensureRunning(workflow, executionId, { restart: true })
       }).pipe(
         Effect.annotateLogs({ executionId }),
         Effect.withSpan("WorkflowEngine.resume", { attributes: { "waymark.execution_id": executionId } })
