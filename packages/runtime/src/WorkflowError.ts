@@ -51,12 +51,15 @@ export class InvalidPayloadError extends Schema.TaggedError<InvalidPayloadError>
 export class JournalError extends Schema.TaggedError<JournalError>()("JournalError", {
   operation: Schema.String,
   executionId: Schema.optional(Schema.String),
-  cause: Schema.Defect()
+  cause: Schema.Defect(),
+  /** What to do, when the backend knows better than the default advice. */
+  hint: Schema.optional(Schema.String)
 }) {
   override get message() {
     const target = this.executionId === undefined ? "" : ` for execution "${this.executionId}"`
+    const hint = this.hint ?? "Check that the journal's database is reachable and writable."
     return `Journal operation "${this.operation}"${target} failed: ${describeCause(this.cause)}. ` +
-      `Nothing was recorded by this operation; check that the journal's database is reachable and writable.`
+      `Nothing was recorded by this operation. ${hint}`
   }
 }
 

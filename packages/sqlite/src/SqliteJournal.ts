@@ -185,7 +185,8 @@ export const make = (options: Options): Effect.Effect<Journal, WorkflowError.Jou
         catch: (error) =>
           new WorkflowError.JournalError({
             operation: "open",
-            cause: new Error(`Cannot open the journal file "${filename}": ${messageOf(error)}`, { cause: error })
+            cause: new Error(`Cannot open the journal file "${filename}": ${messageOf(error)}`, { cause: error }),
+            hint: "Check the path, and that the file is a Waymark journal that this release can read."
           })
       }),
       (db) =>
