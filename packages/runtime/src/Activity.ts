@@ -87,7 +87,7 @@ export interface Definition<S extends Schema.Top, F extends Schema.Top> {
  * is returned and the effect does not run. Defects are retried with `options.retry`; typed
  * failures are recorded and returned unless `options.retryFailures` selects them.
  *
- * Calls of one name are told apart by call order: the second sequential call of `"poll"` is a
+ * Calls of one name are distinguished by call order: the second sequential call of `"poll"` is a
  * step of its own, with a persistence id of its own. Two calls of one name that run at the same
  * time (in parallel branches) are rejected with a `DuplicateActivityError`, because their order is
  * not deterministic; give concurrent calls distinct names.

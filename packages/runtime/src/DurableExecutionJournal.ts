@@ -13,7 +13,7 @@ import type * as Effect from "effect/Effect"
 import type { JournalConflictError, JournalError } from "./WorkflowError"
 
 /**
- * Where an execution stands.
+ * The lifecycle state of an execution.
  *
  * - `running`: started and not finished; an engine runs it or resumes it on start.
  * - `paused`: the body called `Workflow.yieldExecution`; it waits for `resume`.
@@ -40,7 +40,7 @@ export interface ExecutionRecord {
   readonly payload: string
   /** The encoded result (JSON text) once the status is `completed` or `failed`. */
   readonly result: string | undefined
-  /** Why the execution is paused or parked. */
+  /** The reason the execution is paused or parked. */
   readonly statusDetail: string | undefined
   /** The sequence number of the last event. */
   readonly lastSequence: number
@@ -90,7 +90,7 @@ export interface StatusUpdate {
 }
 
 /**
- * What `create` found or made.
+ * The result of `create`: the execution it found or made.
  *
  * @since 0.1.0
  * @category models

@@ -3,7 +3,7 @@
  *
  * The engine calls the current handler at each point; the default does nothing. A test provides a
  * handler that kills the process, delays or fails at a chosen point, so that a crash lands exactly
- * where the test says.
+ * where the test chooses.
  *
  * @since 0.1.0
  */

@@ -1,5 +1,5 @@
 /**
- * A journal kept in memory: for unit tests and for trying things out. It forgets everything when
+ * A journal kept in memory: for unit tests and for trying things out. It loses everything when
  * the process exits.
  *
  * Events are stored as the same JSON text a durable backend stores, so a value that does not

@@ -94,7 +94,7 @@ export interface Options {
    * interrupts them. Default: 10 seconds.
    */
   readonly gracePeriod?: Duration.Input | undefined
-  /** Resume every `running` execution of a registered workflow on start. Default: `true`. */
+  /** Whether to resume every `running` execution of a registered workflow on start. Default: `true`. */
   readonly resumeOnStart?: boolean | undefined
 }
 
@@ -212,7 +212,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         // The check and the insert run without a yield between them, so one process never runs an
         // execution twice at the same time.
         if (running.has(executionId)) {
-          // A resume can land while the run that paused is still winding down: run it again then.
+          // A resume can land while the run that paused is still winding down, so run it again after.
           if (options?.restart === true) restarts.add(executionId)
           return Effect.void
         }
@@ -249,8 +249,8 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         }
         const payload = yield* Effect.mapError(encodeJson(workflow.request as never, request), invalid)
         const executionId = workflow.executionId(request)
-        // The waiter exists before the journal is asked, so a run that finishes in between still
-        // finds it.
+        // The waiter exists before the journal is read, so a run that finishes in between still
+        // completes it.
         const deferred = waiter ? waiterFor(executionId) : undefined
         const now = yield* Clock.currentTimeMillis
         const text = JSON.stringify(payload)

@@ -52,7 +52,7 @@ export class JournalError extends Schema.TaggedError<JournalError>()("JournalErr
   operation: Schema.String,
   executionId: Schema.optional(Schema.String),
   cause: Schema.Defect(),
-  /** What to do, when the backend knows better than the default advice. */
+  /** Advice on what to do, from a backend that can be more specific than the default. */
   hint: Schema.optional(Schema.String)
 }) {
   override get message() {
@@ -126,7 +126,7 @@ export class NonDeterminismError extends Schema.TaggedError<NonDeterminismError>
 
 /**
  * Two calls of one activity name running at the same time in one execution. Their recorded results
- * could not be told apart on replay, so the second call is rejected.
+ * could not be distinguished on replay, so the second call is rejected.
  *
  * @since 0.1.0
  * @category errors
@@ -255,5 +255,8 @@ const preview = (value: unknown): string => {
   return text.length > 300 ? `${text.slice(0, 300)}...` : text
 }
 
-const describeCause = (cause: unknown): string =>
-  cause instanceof Error ? cause.message : typeof cause === "string" ? cause : preview(cause)
+const describeCause = (cause: unknown): string => {
+  if (cause instanceof Error) return cause.message
+  if (typeof cause === "string") return cause
+  return preview(cause)
+}

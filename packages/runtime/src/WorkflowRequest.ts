@@ -68,8 +68,8 @@ export type Failure<R> = R extends ResultOf<infer _A, infer E> ? E : never
 /**
  * Defines a request class that starts a workflow.
  *
- * The tag names the workflow; the payload fields are the request's own fields; `success` and
- * `failure` describe what the workflow returns, and are used to store its result in the journal.
+ * The tag names the workflow, and the payload fields become the request's own fields. `success`
+ * and `failure` describe what the workflow returns, and are used to store its result in the journal.
  *
  * @example
  * ```ts

@@ -28,13 +28,13 @@ export type ParkReason =
   | JournalDecodeError
   | WorkflowDefectError
 
-/** Why a run stopped before its body returned. */
+/** The reason a run stopped before its body returned. */
 export type StopReason =
   | { readonly _tag: "Paused" }
   | { readonly _tag: "Parked"; readonly error: ParkReason }
   | { readonly _tag: "JournalFailed"; readonly error: JournalError | JournalConflictError }
 
-/** What the engine lends to a run. */
+/** The engine services a run uses. */
 export interface EngineHooks {
   readonly journal: Journal
   readonly isShuttingDown: () => boolean
@@ -83,9 +83,9 @@ export class Execution {
   }
 
   /**
-   * Looks up a step the body asks for and marks it consumed. For a step the journal does not have,
-   * first lets the other branches replay; if recorded steps are still unconsumed, the body took
-   * another path than the one recorded, and the run halts with a `NonDeterminismError`.
+   * Looks up a step the body requests and marks it consumed. For a step the journal does not have,
+   * it first lets the other branches replay. If recorded steps are still unconsumed then, the body
+   * took another path than the one recorded, and the run halts with a `NonDeterminismError`.
    */
   claim(step: string): Effect.Effect<StepHistory | undefined> {
     const self = this
@@ -120,7 +120,7 @@ export class Execution {
   }
 
   /**
-   * The first recorded step (in log order) that replay has not reached and that still matters: it
+   * Returns the first recorded step (in log order) that replay has not reached and that matters: it
    * has an outcome, or its last attempt failed or was cut short by a crash. A step whose last
    * attempt was interrupted is not pending, because the original run abandoned it too.
    */
@@ -134,8 +134,8 @@ export class Execution {
   }
 
   /**
-   * The first recorded step with an outcome that the body never asked for, checked when the body
-   * returns: a step removed from the code.
+   * Returns the first recorded step with an outcome that the body never requested. It is checked
+   * when the body returns, and finds a step removed from the code.
    */
   firstUnconsumedOutcome(): StepHistory | undefined {
     let first: StepHistory | undefined

@@ -1,13 +1,13 @@
 /**
- * What an execution's log records, indexed by step, for replay.
+ * The steps an execution's log records, indexed for replay.
  *
  * A step is one activity call (`name#occurrence`) or one `Workflow.yieldExecution` call
- * (`$yield#occurrence`). Replay consumes steps as the body asks for them; a step that the body asks
- * for while earlier recorded steps stay unconsumed is a divergence.
+ * (`$yield#occurrence`). Replay consumes steps as the body requests them. A step requested while
+ * earlier recorded steps stay unconsumed is a divergence.
  */
 import type { Outcome, RecordedEvent } from "../JournalEvent"
 
-/** One attempt of an activity, and how it ended when the log says. */
+/** One attempt of an activity, and how it ended if the log records that. */
 export interface AttemptHistory {
   readonly attempt: number
   readonly startedAt: number

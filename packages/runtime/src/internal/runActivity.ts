@@ -1,7 +1,7 @@
 /**
  * The attempt loop of one activity call: replay a recorded outcome, or run attempts until one
  * succeeds or fails for good, journaling each attempt before it runs and each outcome before the
- * workflow sees it.
+ * workflow receives it.
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
@@ -106,7 +106,7 @@ const attemptLoop = <S extends Schema.Top, F extends Schema.Top, R>(
 
     while (true) {
       if (retryAt !== undefined) yield* sleepUntil(retryAt)
-      // A shutdown lets running attempts finish but starts no new one; the engine interrupts the
+      // A shutdown lets running attempts finish but starts no new one. The engine interrupts the
       // body once the running attempts are done or the grace period ends.
       if (execution.hooks.isShuttingDown()) return yield* Effect.never
       attempt += 1
@@ -151,7 +151,7 @@ const attemptOnce = <S extends Schema.Top, F extends Schema.Top, R>(
     if (Exit.isSuccess(exit)) {
       const encoded = yield* Effect.result(encodeJson(definition.success, exit.value))
       if (encoded._tag === "Failure") return yield* retry(`its result does not match the success schema: ${encoded.failure}`)
-      // The outcome is journaled before the workflow sees it, so a crash here re-runs the
+      // The outcome is journaled before the workflow receives it, so a crash here re-runs the
       // activity rather than losing its result.
       yield* execution.append([{
         _tag: "ActivityCompleted",
@@ -262,8 +262,9 @@ const exhausted = <S extends Schema.Top, F extends Schema.Top>(
   })
 
 /**
- * The failures that count against the retry schedule: failed or crashed attempts since the last
- * exhausted round (an operator's `resume` starts a new round). Interrupted attempts do not count.
+ * Counts the failures that count against the retry schedule: failed or crashed attempts since the
+ * last exhausted round, because an operator's `resume` starts a new round. Interrupted attempts do
+ * not count.
  */
 const countedFailures = (attempts: ReadonlyArray<AttemptHistory>): number => {
   let count = 0

@@ -119,7 +119,9 @@ const complete = (
     }
 
     const isSuccess = Exit.isSuccess(exit)
-    const value = Exit.isSuccess(exit) ? exit.value : error?._tag === "Some" ? error.value : undefined
+    let value: unknown = undefined
+    if (Exit.isSuccess(exit)) value = exit.value
+    else if (error?._tag === "Some") value = error.value
     const encoded = yield* Effect.result(
       encodeJson(isSuccess ? workflow.request.success : workflow.request.failure, value)
     )
