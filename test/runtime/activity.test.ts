@@ -1,4 +1,6 @@
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { describe, expect, it } from "vitest"
 import { Activity, Workflow, WorkflowRequest } from "@waymark/runtime"
@@ -126,6 +128,27 @@ describe.each(backends)("Activity on the $name journal", (backend) => {
       expect(error.message).toContain("retry schedule is exhausted")
       const record = yield* journal.find("Order@o-3")
       expect(record?.status).toBe("parked")
+    })))
+
+  it("parks at once on an infinite retry delay", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      let calls = 0
+      const never = Effect.suspend(() => {
+        calls++
+        return Effect.die(new Error("down"))
+      }).pipe(Activity.make("never-again", Schema.String, Schema.Never, {
+        retry: Schedule.spaced(Duration.infinity) as Schedule.Schedule<unknown, unknown>
+      }))
+      const workflow = Workflow.make(Order, (request) => `Order@${request.orderId}`, () => never)
+      const error = yield* withEngine(journal, [workflow], (engine) =>
+        Effect.flip(engine.send(new Order({ orderId: "o-11" }))))
+      expect(error._tag).toBe("ExecutionParkedError")
+      expect(calls).toBe(1)
+      const failures = (yield* journal.read("Order@o-11"))
+        .filter((entry) => entry.kind === "ActivityAttemptFailed")
+        .map((entry) => JSON.parse(entry.data).retryAt)
+      expect(failures).toEqual([null])
     })))
 
   it("waits for a journaled retry time after a restart", () =>

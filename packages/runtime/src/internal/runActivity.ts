@@ -294,7 +294,11 @@ const retryDelay = (
       if (Exit.isFailure(result)) return undefined
       delay = result.value[1]
     }
-    return delay === undefined ? undefined : Duration.toMillis(delay)
+    if (delay === undefined) return undefined
+    // An infinite delay never retries: it is the same as an exhausted schedule, and it could not be
+    // journaled as a time anyway (JSON has no Infinity).
+    const millis = Duration.toMillis(delay)
+    return Number.isFinite(millis) ? Math.max(0, millis) : undefined
   })
 
 const sleepUntil = (at: number) =>
