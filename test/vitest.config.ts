@@ -1,5 +1,5 @@
 import { defineProject } from "vitest/config"
 
 export default defineProject({
-  test: { name: "integration", include: ["**/*.test.ts"], exclude: ["node_modules/**"] }
+  test: { testTimeout: 30_000, hookTimeout: 30_000, name: "integration", include: ["**/*.test.ts"], exclude: ["node_modules/**"] }
 })

@@ -1,5 +1,5 @@
 import { defineProject } from "vitest/config"
 
 export default defineProject({
-  test: { name: "runtime", include: ["test/**/*.test.ts"] }
+  test: { testTimeout: 30_000, hookTimeout: 30_000, name: "runtime", include: ["test/**/*.test.ts"] }
 })

@@ -1,5 +1,5 @@
 import { defineProject } from "vitest/config"
 
 export default defineProject({
-  test: { name: "sqlite", include: ["test/**/*.test.ts"] }
+  test: { testTimeout: 30_000, hookTimeout: 30_000, name: "sqlite", include: ["test/**/*.test.ts"] }
 })

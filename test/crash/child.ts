@@ -49,7 +49,9 @@ const faults = (point: FaultInjection.FaultPoint) =>
   })
 
 const main = Effect.gen(function*() {
-  const engine = yield* WorkflowEngine.make(Workflow.union(fulfil))
+  // The same engine id in every child: a restarted child takes back the killed one's executions at
+  // once instead of waiting for their leases to lapse.
+  const engine = yield* WorkflowEngine.make(Workflow.union(fulfil), { engineId: "crash-test-engine" })
   const orderId = env("WAYMARK_ORDER")
   if (process.env.WAYMARK_SEND === "1") yield* engine.sendDiscard(new Fulfil({ orderId }))
   while ((yield* engine.find(`Fulfil@${orderId}`))?.status !== "completed") yield* Effect.sleep("20 millis")

@@ -106,7 +106,11 @@ describe("Crash recovery with SIGKILL on SQLite", () => {
 
   it("finishes an execution killed before its completion", async () => {
     const { effects, journal } = await crashAndRecover("BeforeAppend:Completed")
-    expect(effects).toHaveLength(4)
+    expect(runs(effects, "reserve")).toHaveLength(1)
+    expect(runs(effects, "charge")).toHaveLength(1)
+    // The outcome of the last activity is written in the same commit as the workflow's completion,
+    // so the kill lost it and that one activity ran again.
+    expect(effects).toHaveLength(5)
     expect(journal.kinds.at(-1)).toBe("Completed")
     expect(journal.kinds.filter((kind) => kind === "Completed")).toHaveLength(1)
   })

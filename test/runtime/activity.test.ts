@@ -151,6 +151,27 @@ describe.each(backends)("Activity on the $name journal", (backend) => {
       expect(failures).toEqual([null])
     })))
 
+  it("ends a schedule limited by elapsed time", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      let calls = 0
+      const down = Effect.suspend(() => {
+        calls++
+        return Effect.die(new Error("down"))
+      }).pipe(Activity.make("down", Schema.String, Schema.Never, {
+        retry: Schedule.spaced("20 millis").pipe(Schedule.upTo({ duration: "100 millis" })) as Schedule.Schedule<
+          unknown,
+          unknown
+        >
+      }))
+      const workflow = Workflow.make(Order, (request) => `Order@${request.orderId}`, () => down)
+      const error = yield* withEngine(journal, [workflow], (engine) =>
+        Effect.flip(engine.send(new Order({ orderId: "o-12" }))))
+      expect(error._tag).toBe("ExecutionParkedError")
+      expect(calls).toBeGreaterThanOrEqual(3)
+      expect(calls).toBeLessThanOrEqual(8)
+    })))
+
   it("waits for a journaled retry time after a restart", () =>
     run(Effect.gen(function*() {
       const journal = yield* backend.make()

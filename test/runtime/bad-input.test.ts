@@ -36,6 +36,46 @@ describe.each(backends)("Bad input on the $name journal", (backend) => {
       expect(result).toBe(42)
     })))
 
+  it("rejects requests without a tag", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      for (const request of [undefined, null, { invoiceId: "i-9", amount: 1 }]) {
+        const error = yield* withEngine(journal, [invoice], (engine) =>
+          Effect.flip(engine.send(request as unknown as Invoice)))
+        expect(error._tag).toBe("UnknownWorkflowError")
+        expect(error.message).toContain(`registered: "Invoice"`)
+      }
+      expect(yield* journal.list()).toEqual([])
+    })))
+
+  it("rejects an execution id function that fails", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      const throwing = Workflow.make(Invoice, () => {
+        throw new Error("no id for you")
+      }, () => total)
+      const thrown = yield* withEngine(journal, [throwing], (engine) =>
+        Effect.flip(engine.send(new Invoice({ invoiceId: "i-10", amount: 1 }))))
+      expect(thrown._tag).toBe("InvalidPayloadError")
+      expect(thrown.message).toContain("the execution id function threw: Error: no id for you")
+      const empty = Workflow.make(Invoice, () => "", () => total)
+      const blank = yield* withEngine(journal, [empty], (engine) =>
+        Effect.flip(engine.send(new Invoice({ invoiceId: "i-10", amount: 1 }))))
+      expect(blank._tag).toBe("InvalidPayloadError")
+      expect(blank.message).toContain(`returned "", not a non-empty string`)
+      expect(yield* journal.list()).toEqual([])
+    })))
+
+  it("rejects two workflows for one tag", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      const exit = yield* Effect.exit(withEngine(journal, [invoice, invoice], () => Effect.void))
+      expect(exit._tag).toBe("Failure")
+      expect(String(exit._tag === "Failure" ? exit.cause : "")).toContain(
+          `Two workflows are registered for request tag "Invoice"`
+      )
+    })))
+
   it("rejects an unknown workflow tag", () =>
     run(Effect.gen(function*() {
       const journal = yield* backend.make()
@@ -106,7 +146,7 @@ describe.each(backends)("Bad input on the $name journal", (backend) => {
       expect(record?.statusDetail).toContain(`"ten"`)
     })))
 
-  it("retries a result that does not fit its schema, then parks", () =>
+  it("parks at once on a result that does not fit its schema", () =>
     run(Effect.gen(function*() {
       const journal = yield* backend.make()
       let calls = 0
@@ -118,8 +158,9 @@ describe.each(backends)("Bad input on the $name journal", (backend) => {
       const error = yield* withEngine(journal, [workflow], (engine) =>
         Effect.flip(engine.send(new Invoice({ invoiceId: "i-7", amount: 1 }))))
       expect(error._tag).toBe("ExecutionParkedError")
-      expect(error.message).toContain("does not match the success schema")
-      expect(calls).toBe(3)
+      expect(error.message).toContain(`Activity "sloppy" of execution "Invoice@i-7" returned a result`)
+      expect(error.message).toContain("cannot encode")
+      expect(calls).toBe(1)
     })))
 
   it("parks on a defect in the workflow body", () =>

@@ -86,6 +86,84 @@ describe.each(backends)("Replay on the $name journal", (backend) => {
       expect(result).toBe("F1+book-hotel-live")
     })))
 
+  it("parks on steps taken in another order", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      const step = (name: string) => Effect.succeed(name).pipe(Activity.make(name, Schema.String))
+      const workflow = Workflow.make(Trip, tripId, () =>
+        Effect.gen(function*() {
+          const hotel = yield* step("book-hotel")
+          const flight = yield* step("book-flight")
+          return `${hotel}+${flight}`
+        }))
+      // The journal recorded the flight first, then the hotel.
+      yield* seed(journal, {
+        executionId: "Trip@t-5",
+        workflow: "Trip",
+        payload: payload("t-5"),
+        events: [
+          { _tag: "ActivityAttempted", step: "book-flight#1", activity: "book-flight", attempt: 1, after: null },
+          ...completed("book-flight", "F1").slice(1),
+          {
+            _tag: "ActivityAttempted",
+            step: "book-hotel#1",
+            activity: "book-hotel",
+            attempt: 1,
+            after: "book-flight#1"
+          }
+        ]
+      })
+      yield* withEngine(journal, [workflow], () => awaitStatus(journal, "Trip@t-5", "parked"))
+      const record = yield* journal.find("Trip@t-5")
+      expect(record?.statusDetail).toContain(
+        `requested activity "book-hotel" (call 1) after the start of its branch`
+      )
+      expect(record?.statusDetail).toContain(`records activity "book-hotel" (call 1) after activity "book-flight"`)
+    })))
+
+  it("never swaps results between branches", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      const tag = (label: string) => Effect.succeed(label).pipe(Activity.make("tag", Schema.String))
+      const wait = (name: string, millis: number) =>
+        Effect.sleep(`${millis} millis`).pipe(Activity.make(name, Schema.Void))
+      const workflow = Workflow.make(Trip, tripId, () =>
+        Effect.gen(function*() {
+          const [a, b] = yield* Effect.all([
+            Effect.andThen(wait("slow", 60), tag("from-A")),
+            Effect.andThen(wait("fast", 0), tag("from-B"))
+          ], { concurrency: "unbounded" })
+          yield* Workflow.yieldExecution()
+          return `${a}|${b}`
+        }))
+      yield* withEngine(journal, [workflow], (engine) =>
+        Effect.andThen(engine.sendDiscard(new Trip({ tripId: "t-6" })), awaitStatus(journal, "Trip@t-6", "paused")))
+      const result = yield* withEngine(journal, [workflow], (engine) =>
+        Effect.andThen(engine.resume("Trip@t-6"), Effect.result(engine.send(new Trip({ tripId: "t-6" })))))
+      // Replay may take the two calls in either order: it must then park, never swap the results.
+      if (result._tag === "Success") expect(result.success).toBe("from-A|from-B")
+      else expect(result.failure.message).toContain(`diverged`)
+    })))
+
+  it("hands the first run the value a replay decodes", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      const seen: Array<unknown> = []
+      const read = Effect.succeed({ kept: 1, dropped: "secret", zero: -0 }).pipe(
+        Activity.make("read", Schema.Struct({ kept: Schema.Number, zero: Schema.Number }))
+      )
+      const workflow = Workflow.make(Trip, tripId, () =>
+        Effect.gen(function*() {
+          const value = yield* read
+          seen.push(value)
+          return JSON.stringify(value)
+        }))
+      const result = yield* withEngine(journal, [workflow], (engine) => engine.send(new Trip({ tripId: "t-7" })))
+      expect(seen).toEqual([{ kept: 1, zero: 0 }])
+      expect(Object.is((seen[0] as { zero: number }).zero, -0)).toBe(false)
+      expect(result).toBe(`{"kept":1,"zero":0}`)
+    })))
+
   it("round-trips values through the journal", () =>
     run(Effect.gen(function*() {
       const journal = yield* backend.make()

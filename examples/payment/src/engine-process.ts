@@ -47,7 +47,9 @@ const run = (config: EngineConfig) =>
   Effect.gen(function*() {
     const print = (line: string) => Effect.sync(() => console.log(`  [${config.label}] ${line}`))
 
-    const engine = yield* WorkflowEngine.make(workflows).pipe(
+    // A stable engine id lets the restarted process take back at once the executions that the
+    // killed one held, instead of waiting for their leases to lapse.
+    const engine = yield* WorkflowEngine.make(workflows, { engineId: "payment-example-engine" }).pipe(
       Effect.provideService(PaymentServices, config),
       Effect.provideService(StepReporter, print)
     )

@@ -52,10 +52,12 @@ export const defaultRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedul
  */
 export interface Options<E> {
   /**
-   * The backoff between attempts after a defect or a crash. Its input is the defect. The attempt
-   * count and the time of the next attempt are journaled, so a restart neither resets nor skips it.
-   * When it ends, the execution is parked; `resume` starts a new round. Only the schedule's delays
-   * are used; its outputs are ignored. Default: `defaultRetrySchedule`.
+   * The backoff between attempts after a defect or a crash. Its input is a one-line text of the
+   * failure (`"Error: connection refused"`), as journaled, because a restart steps the schedule
+   * again from the journal. The attempt count and the time of the next attempt are journaled, so a
+   * restart neither resets nor skips it. When it ends, the execution is parked; `resume` starts a
+   * new round. Only the schedule's delays are used; its outputs are ignored. Default:
+   * `defaultRetrySchedule`.
    */
   readonly retry?: Schedule.Schedule<unknown, unknown> | undefined
   /**
@@ -83,14 +85,22 @@ export interface Definition<S extends Schema.Top, F extends Schema.Top> {
 /**
  * Turns an effect into an activity of a workflow.
  *
- * The outcome is journaled before it is returned to the workflow. On replay the recorded outcome
- * is returned and the effect does not run. Defects are retried with `options.retry`; typed
+ * The attempt is journaled before the effect runs, and the outcome before anything outside the
+ * workflow body can depend on it: together with the run's next write (the next activity's start, a
+ * pause, the workflow's completion), or at once when other attempts of the execution are running.
+ * On replay the recorded outcome is returned and the effect does not run. Defects are retried with `options.retry`; typed
  * failures are recorded and returned unless `options.retryFailures` selects them.
  *
  * Calls of one name are distinguished by call order: the second sequential call of `"poll"` is a
  * step of its own, with a persistence id of its own. Two calls of one name that run at the same
  * time (in parallel branches) are rejected with a `DuplicateActivityError`, because their order is
- * not deterministic; give concurrent calls distinct names.
+ * not deterministic. Calls of one name from parallel branches that do not overlap are journaled
+ * with the step before them in their branch; a replay that takes them in another order parks the
+ * execution with a `NonDeterminismError` rather than swapping their results. Give calls in
+ * parallel branches distinct names (for example, with the item id in the name).
+ *
+ * The result handed to the workflow is the value decoded from its journaled form, on the first run
+ * as on replay. A result or typed failure that its schema cannot encode parks the execution.
  *
  * @example
  * ```ts

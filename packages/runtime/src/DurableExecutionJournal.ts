@@ -10,7 +10,8 @@
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
-import type { JournalConflictError, JournalError } from "./WorkflowError"
+import type * as Scope from "effect/Scope"
+import type { JournalConflictError, JournalError, LeaseLostError } from "./WorkflowError"
 
 /**
  * The lifecycle state of an execution.
@@ -48,6 +49,38 @@ export interface ExecutionRecord {
   readonly createdAt: number
   /** Epoch milliseconds. */
   readonly updatedAt: number
+  /** The engine that holds the execution's lease, if one does. Only `running` executions have one. */
+  readonly owner: string | undefined
+  /** When the lease lapses, in epoch milliseconds of the journal's clock. */
+  readonly leaseExpiresAt: number | undefined
+  /** The fencing token: 0 until the first claim, then incremented by every claim. */
+  readonly epoch: number
+}
+
+/**
+ * The right of one engine to write to one execution, as given by `create` or `claim`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Lease {
+  readonly engineId: string
+  /** The epoch of the claim; a later claim by anyone makes this lease stale. */
+  readonly epoch: number
+}
+
+/**
+ * A change that another engine may want to act on: an execution was created, changed status, or
+ * was released by its owner.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface JournalChange {
+  readonly executionId: string
+  readonly status: ExecutionStatus
+  /** `true` when the execution is `running` and no engine holds it: any engine may claim it. */
+  readonly claimable: boolean
 }
 
 /**
@@ -114,29 +147,43 @@ export interface Journal {
   /**
    * Creates an execution with status `running` and its first event at sequence 1, unless one with
    * this id exists: then nothing is written and the existing row is returned. Insert-if-absent is
-   * atomic, so two concurrent creates of one id make one execution.
+   * atomic, so two concurrent creates of one id make one execution. With `owner`, a created
+   * execution is leased to that engine at epoch 1 for `leaseMs`.
    */
   readonly create: (input: {
     readonly executionId: string
     readonly workflow: string
     readonly payload: string
     readonly first: NewEntry
+    readonly owner?: { readonly engineId: string; readonly leaseMs: number } | undefined
   }) => Effect.Effect<CreateResult, JournalError>
 
   /**
    * Appends events at `expectedSequence`, `expectedSequence + 1`, ... and applies `status` in the
-   * same transaction. Fails with `JournalConflictError`, writing nothing, when the log's next
-   * sequence is not `expectedSequence`, so two writers can never interleave or overwrite events.
+   * same transaction. Writes nothing and fails:
+   * - with `LeaseLostError` when `lease` is given and the execution's owner or epoch differ from it,
+   *   so a stale owner's late write is never recorded;
+   * - with `JournalConflictError` when the log's next sequence is not `expectedSequence`, so two
+   *   writers can never interleave or overwrite events.
+   * A status other than `running` drops the lease (owner and expiry), keeping the epoch.
    */
   readonly append: (input: {
     readonly executionId: string
     readonly expectedSequence: number
     readonly entries: ReadonlyArray<NewEntry>
     readonly status?: StatusUpdate | undefined
-  }) => Effect.Effect<void, JournalError | JournalConflictError>
+    readonly lease?: Lease | undefined
+  }) => Effect.Effect<void, JournalError | JournalConflictError | LeaseLostError>
 
-  /** Changes only the status row (used to park an execution without touching its log). */
-  readonly setStatus: (executionId: string, status: StatusUpdate) => Effect.Effect<void, JournalError>
+  /**
+   * Changes only the status row (used to park an execution without touching its log). Fenced by
+   * `lease` like `append`; a status other than `running` drops the lease.
+   */
+  readonly setStatus: (
+    executionId: string,
+    status: StatusUpdate,
+    lease?: Lease | undefined
+  ) => Effect.Effect<void, JournalError | LeaseLostError>
 
   /** Reads the whole log of an execution in sequence order; empty when the id is unknown. */
   readonly read: (executionId: string) => Effect.Effect<ReadonlyArray<JournalEntry>, JournalError>
@@ -148,6 +195,51 @@ export interface Journal {
   readonly list: (filter?: {
     readonly status?: ReadonlyArray<ExecutionStatus> | undefined
   }) => Effect.Effect<ReadonlyArray<ExecutionRecord>, JournalError>
+
+  /**
+   * Claims `running` executions that no engine holds: without an owner, or whose lease has lapsed
+   * by the journal's clock; with `includeOwn`, also those already owned by `engineId` (an engine
+   * that restarts under the same id). With `executionId`, only that execution is considered, and
+   * with `workflows`, only executions of those workflows.
+   * Each claimed execution gets `engineId` as owner, a lease of `leaseMs` from now and the next
+   * epoch, and is returned, oldest first, at most `limit` of them. Concurrent claims never take one
+   * execution twice.
+   */
+  readonly claim: (input: {
+    readonly engineId: string
+    readonly leaseMs: number
+    readonly limit: number
+    readonly executionId?: string | undefined
+    readonly includeOwn?: boolean | undefined
+    /** Only executions of these workflows (the ones the engine registers); all when absent. */
+    readonly workflows?: ReadonlyArray<string> | undefined
+  }) => Effect.Effect<ReadonlyArray<ExecutionRecord>, JournalError>
+
+  /**
+   * Extends to `leaseMs` from now the lease of every `running` execution that `engineId` owns, and
+   * returns those executions with their epochs. An execution missing from the result is no longer
+   * held by this engine.
+   */
+  readonly renew: (input: {
+    readonly engineId: string
+    readonly leaseMs: number
+  }) => Effect.Effect<ReadonlyArray<{ readonly executionId: string; readonly epoch: number }>, JournalError>
+
+  /**
+   * Drops the lease of the given executions that `engineId` still owns, so that any engine can claim
+   * them at once (used on graceful shutdown). The epoch is kept.
+   */
+  readonly release: (input: {
+    readonly engineId: string
+    readonly executionIds: ReadonlyArray<string>
+  }) => Effect.Effect<void, JournalError>
+
+  /**
+   * Calls `listener` after every committed change that makes an execution claimable or changes its
+   * status, including changes made by other processes, for as long as the scope is open. Backends
+   * that cannot push changes leave it out, and engines poll instead.
+   */
+  readonly watch?: ((listener: (change: JournalChange) => void) => Effect.Effect<void, JournalError, Scope.Scope>) | undefined
 }
 
 /**

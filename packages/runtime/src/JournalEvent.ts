@@ -47,7 +47,13 @@ export const Started = Schema.TaggedStruct("Started", {
 export const ActivityAttempted = Schema.TaggedStruct("ActivityAttempted", {
   step: Schema.String,
   activity: Schema.String,
-  attempt: Schema.Number
+  attempt: Schema.Number,
+  /**
+   * The step that the same fiber of the body consumed before this one, or `null` when this is the
+   * fiber's first step. Replay checks it, so that steps of one name taken by different branches
+   * in another order are caught rather than swapped.
+   */
+  after: Schema.optional(Schema.NullOr(Schema.String))
 })
 
 /**
@@ -99,7 +105,9 @@ export const ActivityCompleted = Schema.TaggedStruct("ActivityCompleted", {
  */
 export const Paused = Schema.TaggedStruct("Paused", {
   step: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** The step the same fiber consumed before, as in `ActivityAttempted`. */
+  after: Schema.optional(Schema.NullOr(Schema.String))
 })
 
 /**

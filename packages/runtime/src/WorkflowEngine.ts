@@ -1,22 +1,27 @@
 /**
  * The engine: registers workflows, starts and joins executions, runs them, and resumes the
- * unfinished ones when it starts.
+ * unfinished ones, its own and those of engines that died, on the same journal.
  *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Latch from "effect/Latch"
 import * as Schema from "effect/Schema"
-import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
-import { DurableExecutionJournal, type ExecutionRecord, type ExecutionStatus } from "./DurableExecutionJournal"
+import {
+  DurableExecutionJournal,
+  type ExecutionRecord,
+  type ExecutionStatus
+} from "./DurableExecutionJournal"
 import { FaultInjection } from "./FaultInjection"
 import { decodeJson, encodeJson } from "./internal/codec"
 import type { EngineHooks } from "./internal/Execution"
+import { defaultEngineId, LeaseKeeper } from "./internal/LeaseKeeper"
 import { type RunOutcome, runExecution } from "./internal/runExecution"
 import { fromEntry, Outcome, type RecordedEvent, toEntry } from "./JournalEvent"
 import type * as Workflow from "./Workflow"
@@ -29,6 +34,7 @@ import {
   JournalConflictError,
   JournalDecodeError,
   type JournalError,
+  LeaseLostError,
   UnknownWorkflowError
 } from "./WorkflowError"
 import type * as WorkflowRequest from "./WorkflowRequest"
@@ -54,10 +60,12 @@ export type SendError = StartError | ExecutionParkedError | EngineStoppedError |
  * @category models
  */
 export interface WorkflowEngine<W extends Workflow.Any> {
+  /** The id under which this engine holds leases in the journal. */
+  readonly engineId: string
   /**
    * Starts the execution for `request`, or joins it when its execution id exists, and waits for its
-   * result: the workflow's success, or its typed failure in the error channel. Waits through pauses;
-   * fails with `ExecutionParkedError` when the execution parks.
+   * result: the workflow's success, or its typed failure in the error channel. Waits through pauses
+   * and through runs on other engines; fails with `ExecutionParkedError` when the execution parks.
    */
   readonly send: <Request extends Workflow.RequestOf<W>>(
     request: Request
@@ -74,10 +82,19 @@ export interface WorkflowEngine<W extends Workflow.Any> {
     executionId: string
   ) => Effect.Effect<
     void,
-    ExecutionNotFoundError | ExecutionNotResumableError | UnknownWorkflowError | JournalError | JournalConflictError
+    | ExecutionNotFoundError
+    | ExecutionNotResumableError
+    | UnknownWorkflowError
+    | JournalError
+    | JournalConflictError
+    | LeaseLostError
   >
   /** Reads the status row of an execution. */
   readonly find: (executionId: string) => Effect.Effect<ExecutionRecord | undefined, JournalError>
+  /** Lists executions, optionally only those in the given statuses, oldest first. */
+  readonly list: (
+    filter?: { readonly status?: ReadonlyArray<ExecutionStatus> | undefined }
+  ) => Effect.Effect<ReadonlyArray<ExecutionRecord>, JournalError>
   /** Reads and decodes the whole log of an execution. */
   readonly history: (
     executionId: string
@@ -90,19 +107,36 @@ export interface WorkflowEngine<W extends Workflow.Any> {
  */
 export interface Options {
   /**
+   * The id under which the engine holds leases. Give each engine process a stable id of its own
+   * (a pod or host name) to let it take its executions back at once after a restart. Default: a
+   * new id per engine (`host:pid:random`), so after a crash its executions wait for their leases
+   * to lapse before another engine (or the restarted one) carries them on.
+   */
+  readonly engineId?: string | undefined
+  /** How long a lease lasts without renewal; the engine renews at a third of it. Default: 10 s. */
+  readonly leaseDuration?: Duration.Input | undefined
+  /**
+   * How often the engine looks for executions that no engine holds, and checks executions it
+   * waits for on other engines. Journals that push changes (Postgres) wake it sooner. Default: 1 s.
+   */
+  readonly pollInterval?: Duration.Input | undefined
+  /** The most executions this engine runs at once. Default: 1000. */
+  readonly maxRunningExecutions?: number | undefined
+  /**
    * How long a graceful shutdown waits for running activity attempts to finish before it
    * interrupts them. Default: 10 seconds.
    */
   readonly gracePeriod?: Duration.Input | undefined
-  /** Whether to resume every `running` execution of a registered workflow on start. Default: `true`. */
+  /** Whether to resume unfinished executions of the registered workflows on start. Default: `true`. */
   readonly resumeOnStart?: boolean | undefined
 }
 
 /**
- * Creates an engine for `workflows` on the provided journal, and resumes every execution that was
- * started and did not finish. Closing the scope shuts the engine down gracefully: new attempts are
- * not started, running ones get `gracePeriod` to finish, then the executions are interrupted
- * without being marked failed, and resume on the next start.
+ * Creates an engine for `workflows` on the provided journal, and resumes every unfinished execution
+ * of those workflows that no other engine holds. Closing the scope shuts the engine down
+ * gracefully: new attempts are not started, running ones get `gracePeriod` to finish, then the
+ * executions are interrupted without being marked failed and their leases released, so they resume
+ * on another engine or on the next start.
  *
  * @since 0.1.0
  * @category constructors
@@ -119,16 +153,36 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
     const journal = yield* DurableExecutionJournal
     const fault = yield* FaultInjection
     const services = yield* Effect.context<never>()
-    const registry = new Map<string, Workflow.Any>(workflows.map((workflow) => [workflow.tag, workflow]))
+    const registry = new Map<string, Workflow.Any>()
+    for (const workflow of workflows) {
+      if (registry.has(workflow.tag)) {
+        return yield* Effect.die(
+          new Error(`Two workflows are registered for request tag "${workflow.tag}": each tag needs exactly one workflow.`)
+        )
+      }
+      registry.set(workflow.tag, workflow)
+    }
+    const workflowTags = [...registry.keys()]
     const gracePeriod = Duration.fromInputUnsafe(options?.gracePeriod ?? "10 seconds")
+    const pollInterval = Duration.fromInputUnsafe(options?.pollInterval ?? "1 second")
+    const maxRunning = options?.maxRunningExecutions ?? 1_000
 
-    const running = new Set<string>()
+    /** Executions running in this process, with the epoch of the lease each run writes under. */
+    const running = new Map<string, { readonly epoch: number; fiber: Fiber.Fiber<void> | undefined }>()
     const restarts = new Set<string>()
     const waiters = new Map<string, Waiter>()
     const journalRetries = new Map<string, number>()
     let shuttingDown = false
     let attemptsInFlight = 0
     const idle = Latch.makeUnsafe(true)
+    // Completed on every change pushed by the journal, then replaced: pollers wait on it.
+    let changed = Deferred.makeUnsafe<void>()
+    const signalChange = () => {
+      const previous = changed
+      changed = Deferred.makeUnsafe<void>()
+      Deferred.doneUnsafe(previous, Exit.void)
+    }
+    const nextPoll = Effect.suspend(() => Effect.raceFirst(Effect.sleep(pollInterval), Deferred.await(changed)))
 
     const hooks: EngineHooks = {
       journal,
@@ -151,11 +205,26 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
 
     const engineScope = yield* Effect.scope
     const runScope = yield* Scope.fork(engineScope, "parallel")
+    const leases = new LeaseKeeper({
+      journal,
+      engineId: options?.engineId ?? defaultEngineId(),
+      leaseMs: Duration.toMillis(Duration.fromInputUnsafe(options?.leaseDuration ?? "10 seconds")),
+      workflows: workflowTags,
+      // A run whose lease is gone must stop at once: its writes would be rejected, and another
+      // engine may already be running the execution.
+      onLost: (executionIds) =>
+        Effect.forEach(executionIds, (executionId) => {
+          const run = running.get(executionId)
+          return run?.fiber === undefined ? Effect.void : Fiber.interrupt(run.fiber)
+        }, { discard: true }),
+      held: () => new Map([...running].map(([executionId, run]) => [executionId, run.epoch]))
+    })
+    const { engineId } = leases
 
-    const lookup = (tag: string) => {
-      const workflow = registry.get(tag)
+    const lookup = (tag: unknown) => {
+      const workflow = typeof tag === "string" ? registry.get(tag) : undefined
       return workflow === undefined
-        ? Effect.fail(new UnknownWorkflowError({ workflow: tag, registered: [...registry.keys()] }))
+        ? Effect.fail(new UnknownWorkflowError({ workflow: describeTag(tag), registered: workflowTags }))
         : Effect.succeed(workflow)
     }
 
@@ -182,8 +251,9 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
             return
           }
           case "JournalFailed": {
-            if (outcome.error instanceof JournalConflictError) {
-              yield* Effect.logError("Execution stopped: another writer appended to its journal", outcome.error.message)
+            if (outcome.error instanceof LeaseLostError || outcome.error instanceof JournalConflictError) {
+              // Another engine holds the execution now; waiters learn its result by polling.
+              yield* Effect.logWarning("Execution stopped: another engine holds it now", outcome.error.message)
               return
             }
             if (shuttingDown) return
@@ -191,10 +261,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
             journalRetries.set(executionId, retry)
             const delay = Duration.millis(Math.min(1_000 * 2 ** (retry - 1), 30_000))
             yield* Effect.logWarning("Journal failed during a run; retrying the execution", outcome.error.message)
-            yield* Effect.forkIn(
-              Effect.andThen(Effect.sleep(delay), ensureRunningByTag(executionId)),
-              runScope
-            )
+            yield* Effect.forkIn(Effect.andThen(Effect.sleep(delay), acquire(executionId)), runScope)
             return
           }
           case "Interrupted":
@@ -202,9 +269,11 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         }
       }).pipe(Effect.annotateLogs({ executionId }))
 
-    const ensureRunning = (
+    /** Runs an execution this engine holds under `epoch`, unless it runs here already. */
+    const start = (
       workflow: Workflow.Any,
       executionId: string,
+      epoch: number,
       options?: { readonly restart?: boolean }
     ): Effect.Effect<void> =>
       Effect.suspend(() => {
@@ -216,28 +285,49 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
           if (options?.restart === true) restarts.add(executionId)
           return Effect.void
         }
-        running.add(executionId)
-        return Effect.asVoid(Effect.forkIn(
-          runExecution(hooks, workflow, executionId, services).pipe(
+        const run = { epoch, fiber: undefined as Fiber.Fiber<void> | undefined }
+        running.set(executionId, run)
+        return Effect.forkIn(
+          runExecution(hooks, workflow, executionId, { engineId, epoch }, services).pipe(
             Effect.ensuring(Effect.sync(() => running.delete(executionId))),
             Effect.flatMap((outcome) => settle(executionId, outcome)),
-            Effect.andThen(Effect.suspend(() =>
-              restarts.delete(executionId) ? ensureRunning(workflow, executionId) : Effect.void
-            ))
+            Effect.andThen(Effect.suspend(() => restarts.delete(executionId) ? acquire(executionId) : Effect.void))
           ),
           runScope
-        ))
+        ).pipe(Effect.map((fiber) => {
+          run.fiber = fiber
+        }))
       })
 
-    const ensureRunningByTag = (executionId: string): Effect.Effect<void> =>
+    /** Claims one execution if no engine holds it, and runs it. */
+    const acquire = (executionId: string): Effect.Effect<void> =>
       Effect.gen(function*() {
-        const record = yield* Effect.result(journal.find(executionId))
-        if (record._tag === "Failure") return yield* settle(executionId, { _tag: "JournalFailed", error: record.failure })
-        const workflow = record.success === undefined ? undefined : registry.get(record.success.workflow)
-        if (workflow !== undefined && record.success?.status === "running") yield* ensureRunning(workflow, executionId)
+        if (running.has(executionId) || shuttingDown) return
+        const claimed = yield* Effect.result(leases.claim({ executionId, limit: 1, includeOwn: true }))
+        if (claimed._tag === "Failure") {
+          return yield* Effect.logWarning("Claiming an execution failed", claimed.failure.message)
+        }
+        yield* Effect.forEach(claimed.success, runClaimed, { discard: true })
       })
 
-    const start = (request: WorkflowRequest.Any, waiter: boolean) =>
+    const runClaimed = (record: ExecutionRecord): Effect.Effect<void> => {
+      const workflow = registry.get(record.workflow)
+      // Claims only cover registered workflows; a record of another one is released at once.
+      if (workflow === undefined) return Effect.ignore(leases.release([record.executionId]))
+      return start(workflow, record.executionId, record.epoch)
+    }
+
+    /** Claims executions that no engine holds, up to the free capacity, and runs them. */
+    const claimAvailable = (includeOwn: boolean) =>
+      Effect.gen(function*() {
+        const free = maxRunning - running.size
+        if (free <= 0 || shuttingDown) return
+        const claimed = yield* leases.claim({ limit: free, includeOwn })
+        if (claimed.length > 0) yield* Effect.logInfo("Claimed unfinished executions", { count: claimed.length })
+        yield* Effect.forEach(claimed, runClaimed, { discard: true })
+      })
+
+    const startRequest = (request: WorkflowRequest.Any, waiter: boolean) =>
       Effect.gen(function*() {
         const workflow = yield* lookup(request?._tag)
         const invalid = (issue: string) => new InvalidPayloadError({ workflow: workflow.tag, payload: request, issue })
@@ -248,7 +338,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
           request = yield* Effect.mapError(decode(request), (error) => invalid(error.message))
         }
         const payload = yield* Effect.mapError(encodeJson(workflow.request as never, request), invalid)
-        const executionId = workflow.executionId(request)
+        const executionId = yield* executionIdOf(workflow, request, invalid)
         // The waiter exists before the journal is read, so a run that finishes in between still
         // completes it.
         const deferred = waiter ? waiterFor(executionId) : undefined
@@ -260,17 +350,21 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
           executionId,
           workflow: workflow.tag,
           payload: text,
-          first: toEntry(started[0], now)
+          first: toEntry(started[0], now),
+          owner: { engineId, leaseMs: leases.leaseMs }
         })
-        if (created) yield* fault({ _tag: "AfterAppend", executionId, events: started })
         if (created) {
+          yield* fault({ _tag: "AfterAppend", executionId, events: started })
           yield* Effect.logInfo("Execution started")
-        } else if (execution.payload !== text) {
-          yield* Effect.logWarning(
-            "A request joined an existing execution with a different payload; the recorded payload is kept"
-          )
+          yield* start(workflow, executionId, execution.epoch)
+        } else {
+          if (execution.payload !== text) {
+            yield* Effect.logWarning(
+              "A request joined an existing execution with a different payload; the recorded payload is kept"
+            )
+          }
+          if (execution.status === "running") yield* acquire(executionId)
         }
-        if (execution.status === "running") yield* ensureRunning(workflow, executionId)
         return { workflow, execution, deferred }
       }).pipe(Effect.annotateLogs({ workflow: request?._tag }))
 
@@ -282,6 +376,36 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
       }
       return deferred
     }
+
+    const dropWaiter = (executionId: string, deferred: Waiter | undefined) => {
+      if (deferred !== undefined && waiters.get(executionId) === deferred && !Deferred.isDoneUnsafe(deferred)) {
+        waiters.delete(executionId)
+      }
+    }
+
+    /**
+     * Waits for the result of an execution: from the local run when it runs here, otherwise by
+     * reading the journal on every poll (or pushed change). An execution that no engine holds any
+     * more is claimed and run here.
+     */
+    const awaitResult = (executionId: string, deferred: Waiter) =>
+      Effect.gen(function*() {
+        while (true) {
+          const done = yield* Effect.raceFirst(
+            Effect.map(Deferred.await(deferred), (result) => ({ result })),
+            Effect.as(nextPoll, undefined)
+          )
+          if (done !== undefined) return done.result
+          if (running.has(executionId)) continue
+          const record = yield* journal.find(executionId)
+          if (record === undefined) return yield* new ExecutionNotFoundError({ executionId }).pipe(Effect.orDie)
+          if (record.status === "completed" || record.status === "failed") return record.result ?? ""
+          if (record.status === "parked") {
+            return yield* new ExecutionParkedError({ executionId, reason: record.statusDetail ?? "no reason recorded" })
+          }
+          if (record.status === "running") yield* acquire(executionId)
+        }
+      })
 
     const decodeResult = (workflow: Workflow.Any, executionId: string, result: string) =>
       Effect.gen(function*() {
@@ -303,7 +427,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
 
     const send = (request: WorkflowRequest.Any) =>
       Effect.gen(function*() {
-        const { workflow, execution, deferred } = yield* start(request, true)
+        const { workflow, execution, deferred } = yield* startRequest(request, true)
         const { executionId } = execution
         let result: string
         if (execution.status === "completed" || execution.status === "failed") {
@@ -313,19 +437,13 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
           dropWaiter(executionId, deferred)
           return yield* new ExecutionParkedError({ executionId, reason: execution.statusDetail ?? "no reason recorded" })
         } else {
-          result = yield* Deferred.await(deferred!)
+          result = yield* awaitResult(executionId, deferred!)
         }
         return yield* decodeResult(workflow, executionId, result)
       }).pipe(Effect.withSpan("WorkflowEngine.send", { attributes: { "waymark.workflow": request?._tag } }))
 
-    const dropWaiter = (executionId: string, deferred: Waiter | undefined) => {
-      if (deferred !== undefined && waiters.get(executionId) === deferred && !Deferred.isDoneUnsafe(deferred)) {
-        waiters.delete(executionId)
-      }
-    }
-
     const sendDiscard = (request: WorkflowRequest.Any) =>
-      Effect.map(start(request, false), ({ execution }) => execution.executionId).pipe(
+      Effect.map(startRequest(request, false), ({ execution }) => execution.executionId).pipe(
         Effect.withSpan("WorkflowEngine.sendDiscard", { attributes: { "waymark.workflow": request?._tag } })
       )
 
@@ -336,7 +454,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         if (!isResumable(record.status)) {
           return yield* new ExecutionNotResumableError({ executionId, status: record.status })
         }
-        const workflow = yield* lookup(record.workflow)
+        yield* lookup(record.workflow)
         const now = yield* Clock.currentTimeMillis
         yield* journal.append({
           executionId,
@@ -345,7 +463,8 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
           status: { status: "running" }
         })
         yield* Effect.logInfo("Execution resumed")
-        yield* ensureRunning(workflow, executionId, { restart: true })
+        if (running.has(executionId)) restarts.add(executionId)
+        else yield* acquire(executionId)
       }).pipe(
         Effect.annotateLogs({ executionId }),
         Effect.withSpan("WorkflowEngine.resume", { attributes: { "waymark.execution_id": executionId } })
@@ -355,14 +474,17 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
       Effect.flatMap(journal.read(executionId), (entries) => Effect.forEach(entries, fromEntry))
 
     // Shutdown order: stop starting attempts, let running attempts finish within the grace period,
-    // interrupt the runs (their status stays `running`), then release the callers still waiting.
+    // interrupt the runs (their status stays `running`), release their leases so that another
+    // engine can take them at once, then release the callers still waiting.
     yield* Scope.addFinalizer(
       engineScope,
       Effect.gen(function*() {
         shuttingDown = true
         yield* Effect.logInfo("Engine shutting down", { attemptsInFlight })
         yield* Effect.timeoutOption(idle.await, gracePeriod)
+        const held = [...running.keys()]
         yield* Scope.close(runScope, Exit.void)
+        yield* Effect.ignore(leases.release(held))
         for (const [executionId, waiter] of waiters) {
           yield* Deferred.fail(waiter, new EngineStoppedError({ executionId }))
         }
@@ -370,26 +492,27 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
       })
     )
 
-    if (options?.resumeOnStart !== false) {
-      const unfinished = yield* journal.list({ status: ["running"] })
-      for (const record of unfinished) {
-        const workflow = registry.get(record.workflow)
-        if (workflow === undefined) {
-          yield* Effect.logWarning("Not resuming an execution of a workflow this engine does not register").pipe(
-            Effect.annotateLogs({ executionId: record.executionId, workflow: record.workflow })
-          )
-          continue
-        }
-        yield* ensureRunning(workflow, record.executionId)
-      }
-      if (unfinished.length > 0) yield* Effect.logInfo("Resumed unfinished executions", { count: unfinished.length })
+    if (journal.watch !== undefined) {
+      yield* journal.watch((change) => {
+        if (change.claimable || change.status !== "running") signalChange()
+      }).pipe(Scope.provide(runScope))
     }
+    if (options?.resumeOnStart !== false) {
+      yield* claimAvailable(true)
+      yield* Effect.forkIn(
+        Effect.forever(Effect.andThen(nextPoll, Effect.ignore(claimAvailable(false)))),
+        runScope
+      )
+    }
+    yield* Effect.forkIn(leases.keep, runScope)
 
     const engine: WorkflowEngine<Workflow.Any> = {
+      engineId,
       send: send as WorkflowEngine<Workflow.Any>["send"],
       sendDiscard,
       resume,
       find: journal.find,
+      list: journal.list,
       history
     }
     return engine as WorkflowEngine<Workflows[number]>
@@ -404,5 +527,29 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
 export const makeScoped = make
 
 type Waiter = Deferred.Deferred<string, ExecutionParkedError | EngineStoppedError>
+
+/** Calls the workflow's execution id function, which must return a non-empty string. */
+const executionIdOf = (
+  workflow: Workflow.Any,
+  request: WorkflowRequest.Any,
+  invalid: (issue: string) => InvalidPayloadError
+): Effect.Effect<string, InvalidPayloadError> =>
+  Effect.suspend(() => {
+    let executionId: unknown
+    try {
+      executionId = workflow.executionId(request)
+    } catch (error) {
+      return Effect.fail(invalid(`the execution id function threw: ${String(error)}`))
+    }
+    if (typeof executionId !== "string" || executionId.length === 0) {
+      return Effect.fail(
+        invalid(`the execution id function returned ${JSON.stringify(executionId) ?? String(executionId)}, not a non-empty string`)
+      )
+    }
+    return Effect.succeed(executionId)
+  })
+
+const describeTag = (tag: unknown): string =>
+  typeof tag === "string" ? tag : `${tag === undefined ? "no _tag" : `_tag ${String(tag)}`}`
 
 const isResumable = (status: ExecutionStatus) => status === "paused" || status === "parked"

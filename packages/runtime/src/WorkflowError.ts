@@ -83,6 +83,25 @@ export class JournalConflictError extends Schema.TaggedError<JournalConflictErro
 }
 
 /**
+ * A write by an engine that no longer holds the execution's lease: another engine claimed it (its
+ * lease lapsed, or it was released). Nothing was written; the engine must stop running it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class LeaseLostError extends Schema.TaggedError<LeaseLostError>()("LeaseLostError", {
+  executionId: Schema.String,
+  engineId: Schema.String,
+  epoch: Schema.Number
+}) {
+  override get message() {
+    return `Engine "${this.engineId}" no longer holds the lease of execution "${this.executionId}" ` +
+      `(epoch ${this.epoch}): another engine claimed it. The write was rejected; this engine stops ` +
+      `running the execution, and its current owner carries it on.`
+  }
+}
+
+/**
  * A journal row that cannot be decoded: corrupt JSON, an unknown event kind, or a value that no
  * longer matches its schema.
  *
@@ -162,6 +181,31 @@ export class ActivityRetriesExhaustedError extends Schema.TaggedError<ActivityRe
     return `Activity "${this.activity}" of execution "${this.executionId}" failed on attempt ${this.attempt} and ` +
       `its retry schedule is exhausted: ${this.defect}. The execution is parked; fix the cause and resume it ` +
       `to start a new round of retries.`
+  }
+}
+
+/**
+ * An activity whose result (or typed failure) does not fit its schema, so it cannot be journaled.
+ * Its side effect has happened; retrying would only repeat it, so the execution parks at once.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidActivityResultError extends Schema.TaggedError<InvalidActivityResultError>()(
+  "InvalidActivityResultError",
+  {
+    executionId: Schema.String,
+    activity: Schema.String,
+    attempt: Schema.Number,
+    kind: Schema.Literals(["result", "failure"]),
+    issue: Schema.String
+  }
+) {
+  override get message() {
+    return `Activity "${this.activity}" of execution "${this.executionId}" returned a ${this.kind} on attempt ` +
+      `${this.attempt} that its ${this.kind === "result" ? "success" : "failure"} schema cannot encode: ` +
+      `${this.issue}. The execution is parked; fix the schema or the activity and resume it, which runs the ` +
+      `activity again.`
   }
 }
 

@@ -5,16 +5,19 @@
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Semaphore from "effect/Semaphore"
-import type { Journal, StatusUpdate } from "../DurableExecutionJournal"
+import type { Journal, Lease, StatusUpdate } from "../DurableExecutionJournal"
 import { type FaultPoint } from "../FaultInjection"
 import { type JournalEvent, toEntry } from "../JournalEvent"
 import {
   type ActivityRetriesExhaustedError,
   type DuplicateActivityError,
+  type InvalidActivityResultError,
   type JournalConflictError,
   type JournalDecodeError,
   type JournalError,
+  type LeaseLostError,
   NonDeterminismError,
   type WorkflowDefectError
 } from "../WorkflowError"
@@ -25,6 +28,7 @@ export type ParkReason =
   | NonDeterminismError
   | DuplicateActivityError
   | ActivityRetriesExhaustedError
+  | InvalidActivityResultError
   | JournalDecodeError
   | WorkflowDefectError
 
@@ -32,7 +36,10 @@ export type ParkReason =
 export type StopReason =
   | { readonly _tag: "Paused" }
   | { readonly _tag: "Parked"; readonly error: ParkReason }
-  | { readonly _tag: "JournalFailed"; readonly error: JournalError | JournalConflictError }
+  | { readonly _tag: "JournalFailed"; readonly error: JournalWriteError }
+
+/** The ways a journal write can fail. */
+export type JournalWriteError = JournalError | JournalConflictError | LeaseLostError
 
 /** The engine services a run uses. */
 export interface EngineHooks {
@@ -53,7 +60,12 @@ export class Execution {
   private readonly consumed = new Set<string>()
   private readonly occurrences = new Map<string, number>()
   private readonly running = new Set<string>()
+  /** The step each fiber of the body consumed last. */
+  private readonly lastStepOf = new WeakMap<object, string>()
   private readonly lock = Semaphore.makeUnsafe(1)
+  /** Events recorded but not yet written: they are written with the next write of this run. */
+  private pending: Array<JournalEvent> = []
+  private attemptsRunning = 0
 
   constructor(
     readonly executionId: string,
@@ -61,8 +73,18 @@ export class Execution {
     readonly index: ReplayIndex,
     readonly hooks: EngineHooks,
     readonly stop: Deferred.Deferred<StopReason>,
+    readonly lease: Lease | undefined,
     private nextSequence: number
   ) {}
+
+  /** Counts an activity attempt of this execution as running until `attemptEnded`. */
+  attemptStarted(): void {
+    this.attemptsRunning++
+  }
+
+  attemptEnded(): void {
+    this.attemptsRunning--
+  }
 
   /** Returns the step id of the next call of `name`: `name#1`, `name#2`, ... in call order. */
   nextStep(name: string): string {
@@ -83,17 +105,31 @@ export class Execution {
   }
 
   /**
-   * Looks up a step the body requests and marks it consumed. For a step the journal does not have,
-   * it first lets the other branches replay. If recorded steps are still unconsumed then, the body
-   * took another path than the one recorded, and the run halts with a `NonDeterminismError`.
+   * Looks up a step the body requests and marks it consumed, returning what the journal records of
+   * it and the step the calling fiber consumed before (`after`, to journal with a new step).
+   *
+   * A recorded step must follow the same step in its fiber as when it was recorded, so that two
+   * branches that call one name in another order on replay are caught instead of swapping
+   * results. For a step the journal does not have, the other branches first get to replay. If
+   * recorded steps are still unconsumed then, the body took another path than the one recorded.
+   * Either divergence halts the run with a `NonDeterminismError`.
    */
-  claim(step: string): Effect.Effect<StepHistory | undefined> {
+  claim(step: string): Effect.Effect<{ readonly history: StepHistory | undefined; readonly after: string | null }> {
     const self = this
     return Effect.gen(function*() {
+      const fiber = Fiber.getCurrent()
+      const after = fiber === undefined ? null : self.lastStepOf.get(fiber) ?? null
+      if (fiber !== undefined) self.lastStepOf.set(fiber, step)
       const recorded = self.index.steps.get(step)
       if (recorded !== undefined) {
         self.consumed.add(step)
-        return recorded
+        if (recorded.after !== undefined && recorded.after !== after) {
+          return yield* self.diverged(
+            `${describeStep(step)} after ${describeStep(after)}`,
+            `${describeStep(step)} after ${describeStep(recorded.after)}`
+          )
+        }
+        return { history: recorded, after }
       }
       let pending = self.pendingCount()
       let quiet = 0
@@ -103,19 +139,21 @@ export class Execution {
         quiet = now === pending ? quiet + 1 : 0
         pending = now
       }
-      const diverged = self.firstPending()
-      if (diverged !== undefined) {
-        return yield* self.halt({
-          _tag: "Parked",
-          error: new NonDeterminismError({
-            executionId: self.executionId,
-            workflow: self.workflow,
-            requested: describeStep(step),
-            recorded: describeStep(diverged.step)
-          })
-        })
-      }
-      return undefined
+      const skipped = self.firstPending()
+      if (skipped !== undefined) return yield* self.diverged(describeStep(step), describeStep(skipped.step))
+      return { history: undefined, after }
+    })
+  }
+
+  private diverged(requested: string, recorded: string): Effect.Effect<never> {
+    return this.halt({
+      _tag: "Parked",
+      error: new NonDeterminismError({
+        executionId: this.executionId,
+        workflow: this.workflow,
+        requested,
+        recorded
+      })
     })
   }
 
@@ -155,25 +193,30 @@ export class Execution {
   }
 
   /**
-   * Appends events durably, in call order, and applies `status` in the same transaction. Appends of
-   * one execution are serialized, so parallel branches get consecutive sequence numbers.
+   * Appends events durably, in call order, together with any pending events, and applies `status`
+   * in the same transaction. Appends of one execution are serialized, so parallel branches get
+   * consecutive sequence numbers. With a lease, a write after another engine claimed the
+   * execution is rejected.
    */
-  tryAppend(
-    events: ReadonlyArray<JournalEvent>,
-    status?: StatusUpdate
-  ): Effect.Effect<void, JournalError | JournalConflictError> {
+  tryAppend(events: ReadonlyArray<JournalEvent>, status?: StatusUpdate): Effect.Effect<void, JournalWriteError> {
     const self = this
     return this.lock.withPermit(Effect.gen(function*() {
-      yield* self.hooks.fault({ _tag: "BeforeAppend", executionId: self.executionId, events })
+      // Outcomes recorded while this write is in flight stay pending for the next one.
+      const included = self.pending.length
+      const batch = included === 0 ? events : [...self.pending, ...events]
+      if (batch.length === 0 && status === undefined) return
+      yield* self.hooks.fault({ _tag: "BeforeAppend", executionId: self.executionId, events: batch })
       const now = yield* Clock.currentTimeMillis
       yield* self.hooks.journal.append({
         executionId: self.executionId,
         expectedSequence: self.nextSequence,
-        entries: events.map((event) => toEntry(event, now)),
-        status
+        entries: batch.map((event) => toEntry(event, now)),
+        status,
+        lease: self.lease
       })
-      self.nextSequence += events.length
-      yield* self.hooks.fault({ _tag: "AfterAppend", executionId: self.executionId, events })
+      self.nextSequence += batch.length
+      self.pending = self.pending.slice(included)
+      yield* self.hooks.fault({ _tag: "AfterAppend", executionId: self.executionId, events: batch })
     }))
   }
 
@@ -183,6 +226,26 @@ export class Execution {
    */
   append(events: ReadonlyArray<JournalEvent>, status?: StatusUpdate): Effect.Effect<void> {
     return Effect.catch(this.tryAppend(events, status), (error) => this.halt({ _tag: "JournalFailed", error }))
+  }
+
+  /**
+   * Records an activity's outcome. When no other attempt of this execution is running, the event
+   * is written with the run's next write (the next attempt, pause or completion) instead of on its
+   * own, which halves the commits of a sequential workflow. That is safe because nothing outside
+   * the body learns of the outcome before that write: a crash before it re-runs the activity, as a
+   * crash before an immediate write would. With attempts running in parallel, the outcome is
+   * written at once, so a long sibling attempt cannot hold it back.
+   */
+  recordOutcome(event: JournalEvent): Effect.Effect<void> {
+    if (this.attemptsRunning > 0) return this.append([event])
+    return Effect.sync(() => {
+      this.pending.push(event)
+    })
+  }
+
+  /** Writes the pending events, if any. */
+  flush(): Effect.Effect<void, JournalWriteError> {
+    return this.pending.length === 0 ? Effect.void : this.tryAppend([])
   }
 
   /** Stops the run with `reason`. The engine interrupts the body; this effect never returns. */

@@ -12,7 +12,10 @@ export interface AttemptHistory {
   readonly attempt: number
   readonly startedAt: number
   /** `retryAt` is `null` when the schedule was exhausted; `interrupted` marks a graceful shutdown. */
-  end: { readonly retryAt: number | null; readonly recordedAt: number } | "interrupted" | undefined
+  end:
+    | { readonly retryAt: number | null; readonly recordedAt: number; readonly defect: string }
+    | "interrupted"
+    | undefined
 }
 
 export interface StepHistory {
@@ -20,6 +23,8 @@ export interface StepHistory {
   readonly kind: "activity" | "yield"
   readonly name: string
   readonly firstSequence: number
+  /** The step consumed before this one by the same fiber; `null` for a fiber's first step. */
+  after: string | null | undefined
   readonly attempts: Array<AttemptHistory>
   outcome: Outcome | undefined
   resumed: boolean
@@ -41,10 +46,16 @@ export const build = (events: ReadonlyArray<RecordedEvent>): ReplayIndex | strin
   let outcome: Outcome | undefined
   let pausedStep: StepHistory | undefined
 
-  const stepOf = (step: string, kind: StepHistory["kind"], name: string, sequence: number) => {
+  const stepOf = (
+    step: string,
+    kind: StepHistory["kind"],
+    name: string,
+    sequence: number,
+    after?: string | null | undefined
+  ) => {
     let history = steps.get(step)
     if (history === undefined) {
-      history = { step, kind, name, firstSequence: sequence, attempts: [], outcome: undefined, resumed: false }
+      history = { step, kind, name, firstSequence: sequence, after, attempts: [], outcome: undefined, resumed: false }
       steps.set(step, history)
     }
     return history
@@ -53,7 +64,7 @@ export const build = (events: ReadonlyArray<RecordedEvent>): ReplayIndex | strin
   for (const { event, recordedAt, sequence } of events) {
     switch (event._tag) {
       case "ActivityAttempted": {
-        stepOf(event.step, "activity", event.activity, sequence).attempts.push({
+        stepOf(event.step, "activity", event.activity, sequence, event.after).attempts.push({
           attempt: event.attempt,
           startedAt: recordedAt,
           end: undefined
@@ -64,7 +75,7 @@ export const build = (events: ReadonlyArray<RecordedEvent>): ReplayIndex | strin
         const attempt = stepOf(event.step, "activity", event.activity, sequence).attempts.find(
           (candidate) => candidate.attempt === event.attempt
         )
-        if (attempt !== undefined) attempt.end = { retryAt: event.retryAt, recordedAt }
+        if (attempt !== undefined) attempt.end = { retryAt: event.retryAt, recordedAt, defect: event.defect }
         break
       }
       case "ActivityAttemptInterrupted": {
@@ -79,7 +90,7 @@ export const build = (events: ReadonlyArray<RecordedEvent>): ReplayIndex | strin
         break
       }
       case "Paused": {
-        pausedStep = stepOf(event.step, "yield", "yieldExecution", sequence)
+        pausedStep = stepOf(event.step, "yield", "yieldExecution", sequence, event.after)
         break
       }
       case "Resumed": {
@@ -105,7 +116,8 @@ export const build = (events: ReadonlyArray<RecordedEvent>): ReplayIndex | strin
 }
 
 /** Describes a step for messages: `activity "charge-card" (call 1)`. */
-export const describeStep = (step: string): string => {
+export const describeStep = (step: string | null): string => {
+  if (step === null) return "the start of its branch"
   const at = step.lastIndexOf("#")
   const name = step.slice(0, at)
   const occurrence = step.slice(at + 1)

@@ -1,23 +1,28 @@
 /**
  * The attempt loop of one activity call: replay a recorded outcome, or run attempts until one
- * succeeds or fails for good, journaling each attempt before it runs and each outcome before the
- * workflow receives it.
+ * succeeds or fails for good, journaling each attempt before it runs and each outcome before
+ * anything outside the body can depend on it.
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Schedule from "effect/Schedule"
 import type * as Schema from "effect/Schema"
 import type { Definition } from "../Activity"
 import { ActivityContext } from "../ActivityContext"
 import type { Outcome } from "../JournalEvent"
 import * as WorkflowContext from "../WorkflowContext"
-import { ActivityRetriesExhaustedError, DuplicateActivityError, JournalDecodeError } from "../WorkflowError"
+import {
+  ActivityRetriesExhaustedError,
+  DuplicateActivityError,
+  InvalidActivityResultError,
+  JournalDecodeError
+} from "../WorkflowError"
 import { decodeJson, encodeJson } from "./codec"
 import type { Execution } from "./Execution"
-import type { AttemptHistory, StepHistory } from "./ReplayIndex"
+import type { StepHistory } from "./ReplayIndex"
+import { CRASH_INPUT, type CountedFailure, countedFailures, retryDelay } from "./retrySchedule"
 
 export const runActivity = <S extends Schema.Top, F extends Schema.Top, R>(
   definition: Definition<S, F>,
@@ -38,10 +43,10 @@ export const runActivity = <S extends Schema.Top, F extends Schema.Top, R>(
       })
     }
     return yield* Effect.ensuring(
-      Effect.flatMap(execution.claim(step), (history) =>
+      Effect.flatMap(execution.claim(step), ({ after, history }) =>
         history?.outcome !== undefined
           ? replayOutcome(execution, definition, step, history.outcome)
-          : attemptLoop(execution, definition, effect, step, history)),
+          : attemptLoop({ execution, definition, effect, step, after }, history)),
       Effect.sync(() => execution.leave(definition.name))
     )
   })
@@ -70,36 +75,43 @@ const replayOutcome = <S extends Schema.Top, F extends Schema.Top>(
   )
 }
 
+/** What an attempt needs to know about its call. */
+interface Call<S extends Schema.Top, F extends Schema.Top, R> {
+  readonly execution: Execution
+  readonly definition: Definition<S, F>
+  readonly effect: Effect.Effect<S["Type"], F["Type"], R>
+  readonly step: string
+  /** The step the calling fiber consumed before, journaled with the first attempt. */
+  readonly after: string | null
+}
+
 const attemptLoop = <S extends Schema.Top, F extends Schema.Top, R>(
-  execution: Execution,
-  definition: Definition<S, F>,
-  effect: Effect.Effect<S["Type"], F["Type"], R>,
-  step: string,
+  call: Call<S, F, R>,
   history: StepHistory | undefined
 ): Effect.Effect<S["Type"], F["Type"], R> =>
   Effect.gen(function*() {
+    const { execution, definition, step } = call
     const attempts = history?.attempts ?? []
+    const failures = countedFailures(attempts)
     let attempt = attempts.at(-1)?.attempt ?? 0
-    let failures = countedFailures(attempts)
     let retryAt: number | undefined
 
     const last = attempts.at(-1)
     if (last !== undefined && last.end === undefined) {
-      // The previous run died during this attempt: count it as a failed attempt and schedule the
-      // next one from its start, so a restart neither resets the backoff nor skips it.
-      failures += 1
-      const delay = yield* retryDelay(definition.retry, failures, "crash")
-      const defect = "the engine stopped during the attempt (crash or kill)"
+      // The previous run died during this attempt: count it as a failed attempt at its start, so a
+      // restart neither resets the backoff nor skips it.
+      failures.push({ at: last.startedAt, input: CRASH_INPUT })
+      const delay = yield* retryDelay(definition.retry, failures)
       retryAt = delay === undefined ? undefined : last.startedAt + delay
       yield* execution.append([{
         _tag: "ActivityAttemptFailed",
         step,
         activity: definition.name,
         attempt,
-        defect,
+        defect: CRASH_INPUT,
         retryAt: retryAt ?? null
       }])
-      if (retryAt === undefined) return yield* exhausted(execution, definition, attempt, defect)
+      if (retryAt === undefined) return yield* exhausted(execution, definition, attempt, CRASH_INPUT)
     } else if (last?.end !== undefined && last.end !== "interrupted" && last.end.retryAt !== null) {
       retryAt = last.end.retryAt
     }
@@ -110,12 +122,9 @@ const attemptLoop = <S extends Schema.Top, F extends Schema.Top, R>(
       // body once the running attempts are done or the grace period ends.
       if (execution.hooks.isShuttingDown()) return yield* Effect.never
       attempt += 1
-      const decision = yield* execution.hooks.trackAttempt(
-        attemptOnce(execution, definition, effect, step, attempt, failures + 1)
-      )
+      const decision = yield* execution.hooks.trackAttempt(attemptOnce(call, attempt, failures))
       if (decision._tag === "Succeeded") return decision.value
       if (decision._tag === "Failed") return yield* Effect.fail(decision.error)
-      failures += 1
       retryAt = decision.retryAt
     }
   })
@@ -127,79 +136,119 @@ type Decision<A, E> =
 
 /**
  * Runs one attempt and journals how it ended. The whole of it counts as in flight, so a graceful
- * shutdown waits for the outcome to be journaled, not only for the effect to return.
+ * shutdown waits for the outcome to be recorded, not only for the effect to return. A failure
+ * that counts against the schedule is added to `failures`.
  */
 const attemptOnce = <S extends Schema.Top, F extends Schema.Top, R>(
-  execution: Execution,
-  definition: Definition<S, F>,
-  effect: Effect.Effect<S["Type"], F["Type"], R>,
-  step: string,
+  call: Call<S, F, R>,
   attempt: number,
-  failures: number
+  failures: Array<CountedFailure>
 ): Effect.Effect<Decision<S["Type"], F["Type"]>, F["Type"], R> =>
   Effect.gen(function*() {
+    const { execution, definition, step } = call
     const base = { step, activity: definition.name, attempt }
-    const retry = (defect: string) =>
-      Effect.map(
-        failAttempt(execution, definition, step, attempt, failures, defect),
-        (retryAt): Decision<S["Type"], F["Type"]> => ({ _tag: "Retry", retryAt })
-      )
-    // The attempt is journaled before it runs, so a crash during it is counted on restart.
-    yield* execution.append([{ _tag: "ActivityAttempted", ...base }])
-    const exit = yield* runAttempt(execution, definition, effect, step, attempt)
+
+    /** Counts a failure and returns when the next attempt may start, or `null` when none may. */
+    const nextAttemptAt = (defect: string) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        failures.push({ at: now, input: defect })
+        const delay = yield* retryDelay(definition.retry, failures)
+        return delay === undefined ? null : now + delay
+      })
+
+    /** Journals a failed attempt and returns the retry, or parks when the schedule is exhausted. */
+    const retry = (defect: string, retryAt: number | null) =>
+      Effect.gen(function*() {
+        yield* execution.append([{ _tag: "ActivityAttemptFailed", ...base, defect, retryAt }])
+        if (retryAt === null) return yield* exhausted(execution, definition, attempt, defect)
+        return { _tag: "Retry", retryAt } as Decision<S["Type"], F["Type"]>
+      })
+
+    // The attempt is journaled before it runs, so a crash during it is counted on restart. Only
+    // the first attempt of a step records the step before it, which replay checks.
+    yield* execution.append([{ _tag: "ActivityAttempted", ...base, ...(attempt === 1 ? { after: call.after } : {}) }])
+    execution.attemptStarted()
+    const exit = yield* Effect.ensuring(runAttempt(call, attempt), Effect.sync(() => execution.attemptEnded()))
 
     if (Exit.isSuccess(exit)) {
-      const encoded = yield* Effect.result(encodeJson(definition.success, exit.value))
-      if (encoded._tag === "Failure") return yield* retry(`its result does not match the success schema: ${encoded.failure}`)
-      // The outcome is journaled before the workflow receives it, so a crash here re-runs the
-      // activity rather than losing its result.
-      yield* execution.append([{
-        _tag: "ActivityCompleted",
-        ...base,
-        outcome: { _tag: "Success", value: encoded.success as never }
-      }])
-      return { _tag: "Succeeded", value: exit.value }
+      const value = yield* roundTrip(call, attempt, definition.success, exit.value, "result")
+      // The outcome is journaled before anything outside the body can depend on it, so a crash
+      // re-runs the activity rather than losing its result.
+      yield* execution.recordOutcome({ _tag: "ActivityCompleted", ...base, outcome: { _tag: "Success", value: value.encoded } })
+      return { _tag: "Succeeded", value: value.decoded }
     }
 
     const error = Cause.findErrorOption(exit.cause)
     if (error._tag === "None") {
       if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.failCause(exit.cause)
-      return yield* retry(Cause.pretty(exit.cause))
+      yield* Effect.logWarning("Activity attempt failed", exit.cause).pipe(
+        Effect.annotateLogs({ activity: definition.name, attempt })
+      )
+      const defect = describeDefect(Cause.squash(exit.cause))
+      return yield* retry(defect, yield* nextAttemptAt(defect))
     }
-    const typed = error.value
-    if (definition.retryFailures(typed)) {
-      const delay = yield* retryDelay(definition.retry, failures, typed)
-      if (delay !== undefined) {
-        const retryAt = (yield* Clock.currentTimeMillis) + delay
-        yield* execution.append([{ _tag: "ActivityAttemptFailed", ...base, defect: describeError(typed), retryAt }])
-        return { _tag: "Retry", retryAt }
-      }
+    if (definition.retryFailures(error.value)) {
+      const defect = describeDefect(error.value)
+      const retryAt = yield* nextAttemptAt(defect)
+      // A typed failure that outlasts the schedule is recorded and returned as usual.
+      if (retryAt !== null) return yield* retry(defect, retryAt)
     }
-    const encoded = yield* Effect.result(encodeJson(definition.failure, typed))
-    if (encoded._tag === "Failure") return yield* retry(`its failure does not match the failure schema: ${encoded.failure}`)
-    yield* execution.append([{
-      _tag: "ActivityCompleted",
-      ...base,
-      outcome: { _tag: "Failure", error: encoded.success as never }
-    }])
-    return { _tag: "Failed", error: typed }
+    const failure = yield* roundTrip(call, attempt, definition.failure, error.value, "failure")
+    yield* execution.recordOutcome({ _tag: "ActivityCompleted", ...base, outcome: { _tag: "Failure", error: failure.encoded } })
+    return { _tag: "Failed", error: failure.decoded }
   })
 
+/**
+ * Encodes an outcome for the journal and decodes it back, so the first run hands the body exactly
+ * the value a replay will (a struct without its extra fields, `0` for `-0`, ...). A value that does
+ * not fit its schema parks the execution at once: retrying would repeat the side effect with the
+ * same result.
+ */
+const roundTrip = <S extends Schema.Top, F extends Schema.Top, R>(
+  call: Call<S, F, R>,
+  attempt: number,
+  schema: Schema.Top,
+  value: unknown,
+  kind: "result" | "failure"
+): Effect.Effect<{ readonly encoded: never; readonly decoded: any }> =>
+  Effect.gen(function*() {
+    const encoded = yield* encodeJson(schema, value)
+    // Through JSON text, as the journal stores it, so `-0` and the like come back as replay sees them.
+    const decoded = yield* decodeJson(schema, JSON.parse(JSON.stringify(encoded) ?? "null"))
+    return { encoded: encoded as never, decoded }
+  }).pipe(Effect.catch((issue) =>
+    Effect.gen(function*() {
+      const { execution, definition, step } = call
+      const error = new InvalidActivityResultError({
+        executionId: execution.executionId,
+        activity: definition.name,
+        attempt,
+        kind,
+        issue
+      })
+      yield* execution.append([{
+        _tag: "ActivityAttemptFailed",
+        step,
+        activity: definition.name,
+        attempt,
+        defect: error.message,
+        retryAt: null
+      }])
+      return yield* execution.halt({ _tag: "Parked", error })
+    })
+  ))
+
 /** Runs one attempt with its activity context; records an interruption before passing it on. */
-const runAttempt = <S extends Schema.Top, F extends Schema.Top, R>(
-  execution: Execution,
-  definition: Definition<S, F>,
-  effect: Effect.Effect<S["Type"], F["Type"], R>,
-  step: string,
-  attempt: number
-) =>
-  execution.hooks.fault({
+const runAttempt = <S extends Schema.Top, F extends Schema.Top, R>(call: Call<S, F, R>, attempt: number) => {
+  const { execution, definition, step } = call
+  return execution.hooks.fault({
     _tag: "ActivityAttempt",
     executionId: execution.executionId,
     activity: definition.name,
     attempt
   }).pipe(
-    Effect.andThen(effect),
+    Effect.andThen(call.effect),
     Effect.provideService(ActivityContext, {
       activity: definition.name,
       persistenceId: `${execution.executionId}/${step}`,
@@ -213,37 +262,7 @@ const runAttempt = <S extends Schema.Top, F extends Schema.Top, R>(
     ),
     Effect.exit
   )
-
-/**
- * Journals a failed attempt and returns when the next one may start; parks the execution when the
- * retry schedule is exhausted.
- */
-const failAttempt = <S extends Schema.Top, F extends Schema.Top>(
-  execution: Execution,
-  definition: Definition<S, F>,
-  step: string,
-  attempt: number,
-  failures: number,
-  defect: string
-): Effect.Effect<number> =>
-  Effect.gen(function*() {
-    yield* Effect.logWarning("Activity attempt failed").pipe(
-      Effect.annotateLogs({ activity: definition.name, attempt, defect })
-    )
-    const delay = yield* retryDelay(definition.retry, failures, defect)
-    const now = yield* Clock.currentTimeMillis
-    const retryAt = delay === undefined ? null : now + delay
-    yield* execution.append([{
-      _tag: "ActivityAttemptFailed",
-      step,
-      activity: definition.name,
-      attempt,
-      defect,
-      retryAt
-    }])
-    if (retryAt === null) return yield* exhausted(execution, definition, attempt, defect)
-    return retryAt
-  })
+}
 
 const exhausted = <S extends Schema.Top, F extends Schema.Top>(
   execution: Execution,
@@ -261,54 +280,16 @@ const exhausted = <S extends Schema.Top, F extends Schema.Top>(
     })
   })
 
-/**
- * Counts the failures that count against the retry schedule: failed or crashed attempts since the
- * last exhausted round, because an operator's `resume` starts a new round. Interrupted attempts do
- * not count.
- */
-const countedFailures = (attempts: ReadonlyArray<AttemptHistory>): number => {
-  let count = 0
-  for (const attempt of attempts) {
-    if (attempt.end === "interrupted" || attempt.end === undefined) continue
-    count = attempt.end.retryAt === null ? 0 : count + 1
-  }
-  return count
-}
-
-/**
- * The delay before retry number `failures` (1-based), in milliseconds, or `undefined` when the
- * schedule ends first. The schedule is stepped from its start each time, so the delay depends only
- * on the journaled count.
- */
-const retryDelay = (
-  schedule: Schedule.Schedule<unknown, unknown>,
-  failures: number,
-  input: unknown
-): Effect.Effect<number | undefined> =>
-  Effect.gen(function*() {
-    const step = yield* Schedule.toStep(schedule)
-    const now = yield* Clock.currentTimeMillis
-    let delay: Duration.Duration | undefined
-    for (let index = 0; index < failures; index++) {
-      const result = yield* Effect.exit(step(now, input))
-      if (Exit.isFailure(result)) return undefined
-      delay = result.value[1]
-    }
-    if (delay === undefined) return undefined
-    // An infinite delay never retries: it is the same as an exhausted schedule, and it could not be
-    // journaled as a time anyway (JSON has no Infinity).
-    const millis = Duration.toMillis(delay)
-    return Number.isFinite(millis) ? Math.max(0, millis) : undefined
-  })
-
 const sleepUntil = (at: number) =>
   Effect.flatMap(Clock.currentTimeMillis, (now) => at > now ? Effect.sleep(Duration.millis(at - now)) : Effect.void)
 
-const describeError = (error: unknown): string => {
-  if (error instanceof Error) return `${error.name}: ${error.message}`
+/** Describes a defect or error in one line, without its stack: it is journaled and shown to operators. */
+const describeDefect = (defect: unknown): string => {
+  if (defect instanceof Error) return `${defect.name}: ${defect.message}`
+  if (typeof defect === "string") return defect
   try {
-    return JSON.stringify(error)
+    return JSON.stringify(defect) ?? String(defect)
   } catch {
-    return String(error)
+    return String(defect)
   }
 }

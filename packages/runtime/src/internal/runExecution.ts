@@ -8,7 +8,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import type { ExecutionStatus } from "../DurableExecutionJournal"
+import type { ExecutionStatus, Lease } from "../DurableExecutionJournal"
 import { fromEntry, type Outcome } from "../JournalEvent"
 import type * as Workflow from "../Workflow"
 import { WorkflowContext } from "../WorkflowContext"
@@ -26,6 +26,7 @@ export const runExecution = (
   hooks: EngineHooks,
   workflow: Workflow.Any,
   executionId: string,
+  lease: Lease | undefined,
   services: Context.Context<never>
 ): Effect.Effect<RunOutcome> =>
   Effect.gen(function*() {
@@ -33,11 +34,11 @@ export const runExecution = (
     if (entries._tag === "Failure") return { _tag: "JournalFailed", error: entries.failure } as const
 
     const decoded = yield* Effect.result(Effect.forEach(entries.success, fromEntry))
-    if (decoded._tag === "Failure") return yield* park(hooks, executionId, decoded.failure)
+    if (decoded._tag === "Failure") return yield* park(hooks, executionId, lease, decoded.failure)
 
     const index = ReplayIndex.build(decoded.success)
     if (typeof index === "string") {
-      return yield* park(hooks, executionId, new JournalDecodeError({ executionId, value: "", issue: index }))
+      return yield* park(hooks, executionId, lease, new JournalDecodeError({ executionId, value: "", issue: index }))
     }
     if (index.outcome !== undefined) {
       return finished(index.outcome)
@@ -48,6 +49,7 @@ export const runExecution = (
       return yield* park(
         hooks,
         executionId,
+        lease,
         new JournalDecodeError({
           executionId,
           sequence: 1,
@@ -59,7 +61,7 @@ export const runExecution = (
     }
 
     const stop = yield* Deferred.make<StopReason>()
-    const execution = new Execution(executionId, workflow.tag, index, hooks, stop, index.lastSequence + 1)
+    const execution = new Execution(executionId, workflow.tag, index, hooks, stop, lease, index.lastSequence + 1)
     const body = (workflow.body(request.success) as Effect.Effect<unknown, unknown, WorkflowContext>).pipe(
       Effect.provideService(WorkflowContext, {
         executionId,
@@ -73,10 +75,15 @@ export const runExecution = (
     const first = yield* Effect.raceFirst(
       Effect.map(Fiber.await(fiber), (exit) => ({ _tag: "Exit", exit }) as const),
       Effect.map(Deferred.await(stop), (reason) => ({ _tag: "Stop", reason }) as const)
+    ).pipe(
+      // On a graceful shutdown, outcomes recorded but not yet written are written before the run
+      // ends, so the next run does not repeat those activities.
+      Effect.onInterrupt(() => Effect.andThen(Fiber.interrupt(fiber), Effect.ignore(execution.flush())))
     )
     if (first._tag === "Stop") {
       yield* Fiber.interrupt(fiber)
-      return first.reason._tag === "Parked" ? yield* park(hooks, executionId, first.reason.error) : first.reason
+      if (first.reason._tag !== "Parked") return first.reason
+      return yield* parkExecution(execution, first.reason.error)
     }
     return yield* complete(hooks, workflow, execution, first.exit)
   }).pipe(
@@ -97,18 +104,16 @@ const complete = (
 
     const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : undefined
     if (Exit.isFailure(exit) && error?._tag !== "Some") {
-      return yield* park(
-        hooks,
-        executionId,
+      return yield* parkExecution(
+        execution,
         new WorkflowDefectError({ executionId, workflow: workflow.tag, defect: Cause.pretty(exit.cause) })
       )
     }
 
     const skipped = execution.firstUnconsumedOutcome()
     if (skipped !== undefined) {
-      return yield* park(
-        hooks,
-        executionId,
+      return yield* parkExecution(
+        execution,
         new NonDeterminismError({
           executionId,
           workflow: workflow.tag,
@@ -128,7 +133,7 @@ const complete = (
     if (encoded._tag === "Failure") {
       const defect = `the workflow's ${isSuccess ? "result" : "failure"} does not match the request's ` +
         `${isSuccess ? "success" : "failure"} schema: ${encoded.failure}`
-      return yield* park(hooks, executionId, new WorkflowDefectError({ executionId, workflow: workflow.tag, defect }))
+      return yield* parkExecution(execution, new WorkflowDefectError({ executionId, workflow: workflow.tag, defect }))
     }
     const outcome: Outcome = isSuccess
       ? { _tag: "Success", value: encoded.success as never }
@@ -147,12 +152,27 @@ const finished = (outcome: Outcome): RunOutcome => ({
   result: JSON.stringify(outcome)
 })
 
-/** Marks the execution parked on its status row only; its log stays exactly as it was. */
-const park = (hooks: EngineHooks, executionId: string, error: ParkReason): Effect.Effect<RunOutcome> =>
+/** Writes the run's pending outcomes, then parks the execution. */
+const parkExecution = (execution: Execution, error: ParkReason): Effect.Effect<RunOutcome> =>
+  Effect.flatMap(Effect.result(execution.flush()), (flushed) =>
+    flushed._tag === "Failure"
+      ? Effect.succeed({ _tag: "JournalFailed", error: flushed.failure } as const)
+      : park(execution.hooks, execution.executionId, execution.lease, error))
+
+/**
+ * Marks the execution parked on its status row only. Its log is not touched, so what was recorded
+ * stays exactly as it was for the operator to inspect.
+ */
+const park = (
+  hooks: EngineHooks,
+  executionId: string,
+  lease: Lease | undefined,
+  error: ParkReason
+): Effect.Effect<RunOutcome> =>
   Effect.gen(function*() {
     yield* Effect.logError("Execution parked", error.message)
     const written = yield* Effect.result(
-      hooks.journal.setStatus(executionId, { status: "parked", detail: error.message })
+      hooks.journal.setStatus(executionId, { status: "parked", detail: error.message }, lease)
     )
     if (written._tag === "Failure") return { _tag: "JournalFailed", error: written.failure } as const
     return { _tag: "Parked", error } as const

@@ -6,12 +6,12 @@ export const yieldExecution = (reason = "yielded by the workflow"): Effect.Effec
   Effect.gen(function*() {
     const { execution } = yield* WorkflowContext.require("Workflow.yieldExecution")
     const step = execution.nextStep(YIELD_STEP)
-    const recorded = yield* execution.claim(step)
-    if (recorded?.resumed === true) return
+    const { history, after } = yield* execution.claim(step)
+    if (history?.resumed === true) return
     // A pause recorded without a resume cannot be replayed here: the engine only runs a paused
     // execution after appending its resume.
-    if (recorded === undefined) {
-      yield* execution.append([{ _tag: "Paused", step, reason }], { status: "paused", detail: reason })
+    if (history === undefined) {
+      yield* execution.append([{ _tag: "Paused", step, reason, after }], { status: "paused", detail: reason })
     }
     return yield* execution.halt({ _tag: "Paused" })
   })

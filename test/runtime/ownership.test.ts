@@ -1,0 +1,114 @@
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Schema from "effect/Schema"
+import { describe, expect, it } from "vitest"
+import { Activity, type DurableExecutionJournal, Workflow, WorkflowError, WorkflowRequest } from "@waymark/runtime"
+import { backends } from "../support/journals"
+import { awaitStatus, run, withEngine } from "../support/harness"
+
+class Job extends WorkflowRequest<Job>()("Job", {
+  payload: { jobId: Schema.String },
+  success: Schema.String
+}) {}
+
+const jobId = (request: Job) => `Job@${request.jobId}`
+const fast = { leaseDuration: "300 millis", pollInterval: "20 millis", gracePeriod: 0 } as const
+
+describe.each(backends)("Engines sharing the $name journal", (backend) => {
+  it("runs one execution for a request sent to two engines", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      const runs: Array<string> = []
+      const work = (engine: string) =>
+        Effect.sync(() => runs.push(engine)).pipe(
+          Effect.andThen(Effect.sleep("30 millis")),
+          Effect.as(engine),
+          Activity.make("work", Schema.String)
+        )
+      const on = (engine: string) => Workflow.make(Job, jobId, () => work(engine))
+      const results = yield* withEngine(journal, [on("a")], (a) =>
+        withEngine(journal, [on("b")], (b) =>
+          Effect.all([a.send(new Job({ jobId: "j-1" })), b.send(new Job({ jobId: "j-1" }))], {
+            concurrency: "unbounded"
+          }), fast), fast)
+      expect(runs).toHaveLength(1)
+      expect(results[0]).toBe(results[1])
+    })))
+
+  it("hands a shut-down engine's execution to another", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      const attempts: Array<string> = []
+      const started = yield* Deferred.make<void>()
+      const work = (engine: string) =>
+        Effect.gen(function*() {
+          attempts.push(engine)
+          if (engine === "a") {
+            yield* Deferred.succeed(started, undefined)
+            return yield* Effect.never
+          }
+          return engine
+        }).pipe(Activity.make("work", Schema.String))
+      const on = (engine: string) => Workflow.make(Job, jobId, () => work(engine))
+      const result = yield* withEngine(journal, [on("b")], (b) =>
+        Effect.gen(function*() {
+          yield* withEngine(journal, [on("a")], (a) =>
+            Effect.andThen(a.sendDiscard(new Job({ jobId: "j-2" })), Deferred.await(started)), fast)
+          return yield* b.send(new Job({ jobId: "j-2" }))
+        }), fast)
+      expect(result).toBe("b")
+      expect(attempts).toEqual(["a", "b"])
+    })))
+
+  it("takes over an execution whose lease lapsed", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      const started = yield* Deferred.make<void>()
+      let stoppedOnA = false
+      const work = (engine: string) =>
+        Effect.gen(function*() {
+          if (engine === "a") {
+            yield* Deferred.succeed(started, undefined)
+            return yield* Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => (stoppedOnA = true))))
+          }
+          return engine
+        }).pipe(Activity.make("work", Schema.String))
+      const on = (engine: string) => Workflow.make(Job, jobId, () => work(engine))
+      // Engine a cannot renew its leases: it must stop its run before the lease lapses.
+      const frozen: DurableExecutionJournal.Journal = {
+        ...journal,
+        renew: () => Effect.fail(new WorkflowError.JournalError({ operation: "renew", cause: "blocked by the test" }))
+      }
+      const result = yield* withEngine(frozen, [on("a")], (a) =>
+        Effect.gen(function*() {
+          yield* a.sendDiscard(new Job({ jobId: "j-3" }))
+          yield* Deferred.await(started)
+          return yield* withEngine(journal, [on("b")], (b) => b.send(new Job({ jobId: "j-3" })), fast)
+        }), fast)
+      expect(result).toBe("b")
+      expect(stoppedOnA).toBe(true)
+      const log = (yield* journal.read("Job@j-3")).map((entry) => entry.kind)
+      expect(log.filter((kind) => kind === "Completed")).toHaveLength(1)
+    })))
+
+  it("lets one engine wait for a result computed by another", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      const gate = yield* Deferred.make<void>()
+      const work = Deferred.await(gate).pipe(Effect.as("done"), Activity.make("work", Schema.String))
+      const workflow = Workflow.make(Job, jobId, () => work)
+      const result = yield* withEngine(journal, [workflow], (a) =>
+        withEngine(journal, [workflow], (b) =>
+          Effect.gen(function*() {
+            yield* a.sendDiscard(new Job({ jobId: "j-4" }))
+            const waiting = yield* Effect.forkChild(b.send(new Job({ jobId: "j-4" })))
+            yield* Effect.sleep("50 millis")
+            yield* Deferred.succeed(gate, undefined)
+            return yield* Fiber.join(waiting)
+          }), fast), fast)
+      expect(result).toBe("done")
+      const record = yield* awaitStatus(journal, "Job@j-4", "completed")
+      expect(record.owner).toBeUndefined()
+    })))
+})
