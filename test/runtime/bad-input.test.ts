@@ -63,6 +63,11 @@ describe.each(backends)("Bad input on the $name journal", (backend) => {
         Effect.flip(engine.send(new Invoice({ invoiceId: "i-10", amount: 1 }))))
       expect(blank._tag).toBe("InvalidPayloadError")
       expect(blank.message).toContain(`returned "", not a non-empty string`)
+      const withNul = Workflow.make(Invoice, () => "Invoice\u0000i-10", () => total)
+      const nul = yield* withEngine(journal, [withNul], (engine) =>
+        Effect.flip(engine.send(new Invoice({ invoiceId: "i-10", amount: 1 }))))
+      expect(nul._tag).toBe("InvalidPayloadError")
+      expect(nul.message).toContain("contains a NUL character or a lone surrogate")
       expect(yield* journal.list()).toEqual([])
     })))
 

@@ -92,6 +92,48 @@ describe.each(backends)("Engines sharing the $name journal", (backend) => {
       expect(log.filter((kind) => kind === "Completed")).toHaveLength(1)
     })))
 
+  it("stops a run whose lease another engine took", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      const started = yield* Deferred.make<void>()
+      const stopped = yield* Deferred.make<void>()
+      const work = Deferred.succeed(started, undefined).pipe(
+        Effect.andThen(Effect.never),
+        Effect.onInterrupt(() => Deferred.succeed(stopped, undefined)),
+        Activity.make("work", Schema.String)
+      )
+      const workflow = Workflow.make(Job, jobId, () => work)
+      let stolen = false
+      // Once the run has started, another engine takes the lease, so this engine's renewal finds
+      // the execution gone and its late writes are rejected.
+      const robbed: DurableExecutionJournal.Journal = {
+        ...journal,
+        // Without pushed changes, this engine cannot claim the execution back between the release
+        // and the other engine's claim.
+        watch: undefined,
+        renew: (input) =>
+          stolen
+            ? journal.renew(input)
+            : Effect.gen(function*() {
+              stolen = true
+              yield* journal.release({ engineId: input.engineId, executionIds: ["Job@j-5"] })
+              yield* journal.claim({ engineId: "thief", leaseMs: 60_000, limit: 1, executionId: "Job@j-5" })
+              return yield* journal.renew(input)
+            })
+      }
+      yield* withEngine(robbed, [workflow], (engine) =>
+        Effect.gen(function*() {
+          yield* engine.sendDiscard(new Job({ jobId: "j-5" }))
+          yield* Deferred.await(started)
+          yield* Deferred.await(stopped)
+        }), fast)
+      const record = yield* journal.find("Job@j-5")
+      expect(record?.owner).toBe("thief")
+      expect(record?.status).toBe("running")
+      const log = (yield* journal.read("Job@j-5")).map((entry) => entry.kind)
+      expect(log).toEqual(["Started", "ActivityAttempted"])
+    })))
+
   it("lets one engine wait for a result computed by another", () =>
     run(Effect.gen(function*() {
       const journal = yield* backend.make()

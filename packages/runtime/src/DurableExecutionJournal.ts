@@ -3,7 +3,9 @@
  * execution that indexes its status.
  *
  * Backends (in-memory, SQLite, Postgres) implement this small encoded contract and nothing else:
- * events arrive as a kind and a JSON text, and are returned exactly as written. Decoding, replay and
+ * events arrive as a kind and a JSON text, and are returned exactly as written. Every text is
+ * well-formed Unicode without NUL characters (JSON.stringify escapes both), because Postgres text
+ * cannot hold NUL and UTF-8 has no lone surrogates. Decoding, replay and
  * every workflow rule live in the runtime, so that all backends behave the same.
  *
  * @since 0.1.0

@@ -19,7 +19,7 @@ import {
   type ExecutionStatus
 } from "./DurableExecutionJournal"
 import { FaultInjection } from "./FaultInjection"
-import { decodeJson, encodeJson } from "./internal/codec"
+import { decodeJson, encodeJson, isStorableText } from "./internal/codec"
 import type { EngineHooks } from "./internal/Execution"
 import { defaultEngineId, LeaseKeeper } from "./internal/LeaseKeeper"
 import { type RunOutcome, runExecution } from "./internal/runExecution"
@@ -270,19 +270,15 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
       }).pipe(Effect.annotateLogs({ executionId }))
 
     /** Runs an execution this engine holds under `epoch`, unless it runs here already. */
-    const start = (
-      workflow: Workflow.Any,
-      executionId: string,
-      epoch: number,
-      options?: { readonly restart?: boolean }
-    ): Effect.Effect<void> =>
+    const start = (workflow: Workflow.Any, executionId: string, epoch: number): Effect.Effect<void> =>
       Effect.suspend(() => {
         if (shuttingDown) return Effect.void
         // The check and the insert run without a yield between them, so one process never runs an
         // execution twice at the same time.
-        if (running.has(executionId)) {
-          // A resume can land while the run that paused is still winding down, so run it again after.
-          if (options?.restart === true) restarts.add(executionId)
+        const current = running.get(executionId)
+        if (current !== undefined) {
+          // A new claim can land while a run under an older lease stops: run it again after.
+          if (current.epoch !== epoch) restarts.add(executionId)
           return Effect.void
         }
         const run = { epoch, fiber: undefined as Fiber.Fiber<void> | undefined }
@@ -463,6 +459,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
           status: { status: "running" }
         })
         yield* Effect.logInfo("Execution resumed")
+        // A resume can land while the run that paused is still winding down: run it again after.
         if (running.has(executionId)) restarts.add(executionId)
         else yield* acquire(executionId)
       }).pipe(
@@ -544,6 +541,11 @@ const executionIdOf = (
     if (typeof executionId !== "string" || executionId.length === 0) {
       return Effect.fail(
         invalid(`the execution id function returned ${JSON.stringify(executionId) ?? String(executionId)}, not a non-empty string`)
+      )
+    }
+    if (!isStorableText(executionId)) {
+      return Effect.fail(
+        invalid(`the execution id ${JSON.stringify(executionId)} contains a NUL character or a lone surrogate, which journals cannot store`)
       )
     }
     return Effect.succeed(executionId)

@@ -352,27 +352,32 @@ const makeJournal = (db: Database.Database): Journal => {
   // The three queries of `claim`, each returning ids in creation order. Each branch of the UNION ALL
   // uses one index. A row owned by this engine whose lease has lapsed matches both branches, and
   // `rowid IN` counts it once.
-  const selectClaimable = db.prepare<{ now: number; limit: number }, string>(
+  // @workflows is a JSON array of workflow names, or NULL for every workflow.
+  const workflowFilterSql = "(@workflows IS NULL OR workflow IN (SELECT value FROM json_each(@workflows)))"
+  const selectClaimable = db.prepare<{ now: number; limit: number; workflows: string | null }, string>(
     `SELECT execution_id FROM executions
-     WHERE status = 'running' AND ${claimableAtSql} <= @now
+     WHERE status = 'running' AND ${claimableAtSql} <= @now AND ${workflowFilterSql}
      ORDER BY created_at, rowid LIMIT @limit`
   ).pluck()
-  const selectClaimableOrOwned = db.prepare<{ now: number; limit: number; engineId: string }, string>(
+  const selectClaimableOrOwned = db.prepare<
+    { now: number; limit: number; engineId: string; workflows: string | null },
+    string
+  >(
     `SELECT execution_id FROM executions
      WHERE rowid IN (
        SELECT rowid FROM executions WHERE status = 'running' AND ${claimableAtSql} <= @now
        UNION ALL
        SELECT rowid FROM executions WHERE status = 'running' AND owner = @engineId
-     )
+     ) AND ${workflowFilterSql}
      ORDER BY created_at, rowid LIMIT @limit`
   ).pluck()
   const selectClaimableById = db.prepare<
-    { now: number; limit: number; engineId: string; executionId: string; includeOwn: number },
+    { now: number; limit: number; engineId: string; executionId: string; includeOwn: number; workflows: string | null },
     string
   >(
     `SELECT execution_id FROM executions
      WHERE execution_id = @executionId AND status = 'running'
-       AND (${claimableAtSql} <= @now OR (@includeOwn AND owner = @engineId))
+       AND (${claimableAtSql} <= @now OR (@includeOwn AND owner = @engineId)) AND ${workflowFilterSql}
      LIMIT @limit`
   ).pluck()
   const updateClaim = db.prepare<{ executionId: string; engineId: string; leaseExpiresAt: number }, ExecutionRow>(
@@ -468,11 +473,12 @@ const makeJournal = (db: Database.Database): Journal => {
     const { engineId, executionId } = input
     const limit = sqlLimit(input.limit)
     const includeOwn = input.includeOwn === true
+    const workflows = input.workflows === undefined ? null : JSON.stringify(input.workflows)
     if (executionId !== undefined) {
-      return selectClaimableById.all({ now, limit, engineId, executionId, includeOwn: includeOwn ? 1 : 0 })
+      return selectClaimableById.all({ now, limit, engineId, executionId, includeOwn: includeOwn ? 1 : 0, workflows })
     }
-    if (includeOwn) return selectClaimableOrOwned.all({ now, limit, engineId })
-    return selectClaimable.all({ now, limit })
+    if (includeOwn) return selectClaimableOrOwned.all({ now, limit, engineId, workflows })
+    return selectClaimable.all({ now, limit, workflows })
   }
 
   const claimTransaction = db.transaction((input: ClaimInput): ReadonlyArray<ExecutionRecord> => {

@@ -30,3 +30,14 @@ export const decodeJson = (schema: Schema.Top, value: unknown): Effect.Effect<un
     Schema.decodeUnknownEffect(codecOf(schema))(value) as Effect.Effect<unknown, Schema.SchemaError>,
     (error) => error.message
   )
+
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/**
+ * Makes a text safe for every journal backend: NUL characters are written as `\u0000` and lone
+ * surrogates become U+FFFD, because Postgres text cannot hold NUL and UTF-8 has no lone surrogates.
+ */
+export const storableText = (text: string): string => text.replace(/\u0000/g, "\\u0000").replace(loneSurrogate, "\uFFFD")
+
+/** Whether a text is stored unchanged by every backend (see `storableText`). */
+export const isStorableText = (text: string): boolean => storableText(text) === text

@@ -257,8 +257,10 @@ const runAttempt = <S extends Schema.Top, F extends Schema.Top, R>(call: Call<S,
     Effect.withSpan(`Activity.${definition.name}`, {
       attributes: { "waymark.execution_id": execution.executionId, "waymark.step": step, "waymark.attempt": attempt }
     }),
+    // Best effort: when the interruption comes from a lost lease, the write is rejected, and a
+    // finalizer must not wait on the run it belongs to.
     Effect.onInterrupt(() =>
-      execution.append([{ _tag: "ActivityAttemptInterrupted", step, activity: definition.name, attempt }])
+      Effect.ignore(execution.tryAppend([{ _tag: "ActivityAttemptInterrupted", step, activity: definition.name, attempt }]))
     ),
     Effect.exit
   )

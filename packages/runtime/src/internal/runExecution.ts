@@ -13,7 +13,7 @@ import { fromEntry, type Outcome } from "../JournalEvent"
 import type * as Workflow from "../Workflow"
 import { WorkflowContext } from "../WorkflowContext"
 import { JournalDecodeError, NonDeterminismError, WorkflowDefectError } from "../WorkflowError"
-import { decodeJson, encodeJson } from "./codec"
+import { decodeJson, encodeJson, storableText } from "./codec"
 import { type EngineHooks, Execution, type ParkReason, type StopReason } from "./Execution"
 import * as ReplayIndex from "./ReplayIndex"
 
@@ -172,7 +172,7 @@ const park = (
   Effect.gen(function*() {
     yield* Effect.logError("Execution parked", error.message)
     const written = yield* Effect.result(
-      hooks.journal.setStatus(executionId, { status: "parked", detail: error.message }, lease)
+      hooks.journal.setStatus(executionId, { status: "parked", detail: storableText(error.message) }, lease)
     )
     if (written._tag === "Failure") return { _tag: "JournalFailed", error: written.failure } as const
     return { _tag: "Parked", error } as const

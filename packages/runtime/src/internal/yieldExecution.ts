@@ -1,5 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as WorkflowContext from "../WorkflowContext"
+import { storableText } from "./codec"
 import { YIELD_STEP } from "./ReplayIndex"
 
 export const yieldExecution = (reason = "yielded by the workflow"): Effect.Effect<void, never, WorkflowContext.WorkflowContext> =>
@@ -11,7 +12,7 @@ export const yieldExecution = (reason = "yielded by the workflow"): Effect.Effec
     // A pause recorded without a resume cannot be replayed here: the engine only runs a paused
     // execution after appending its resume.
     if (history === undefined) {
-      yield* execution.append([{ _tag: "Paused", step, reason, after }], { status: "paused", detail: reason })
+      yield* execution.append([{ _tag: "Paused", step, reason, after }], { status: "paused", detail: storableText(reason) })
     }
     return yield* execution.halt({ _tag: "Paused" })
   })
