@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Schema from "effect/Schema"
+import { journalEnvironment, type JournalSettings } from "./journal-settings"
 import { ProcessPayment } from "./workflow"
 
 const exampleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -15,7 +16,7 @@ const encodeRequest = Schema.encodeSync(Schema.fromJsonString(ProcessPayment))
 export interface EngineChildOptions {
   /** The prefix of the child's output lines. */
   readonly label: string
-  readonly journalFile: string
+  readonly journal: JournalSettings
   readonly orderApiUrl: string
   readonly paymentGatewayUrl: string
   readonly shippingApiUrl: string
@@ -51,7 +52,7 @@ export const spawnEngine = (options: EngineChildOptions): EngineChild => {
     env: {
       ...process.env,
       ENGINE_LABEL: options.label,
-      WAYMARK_JOURNAL_FILE: options.journalFile,
+      ...journalEnvironment(options.journal),
       ORDER_API_URL: options.orderApiUrl,
       PAYMENT_GATEWAY_URL: options.paymentGatewayUrl,
       SHIPPING_API_URL: options.shippingApiUrl,

@@ -1,12 +1,15 @@
 /**
  * The engine as a process of its own, so that the example can kill it with SIGKILL.
  *
- * It opens the SQLite journal, starts an engine on it (the engine resumes every unfinished
+ * It opens the journal (SQLite or Postgres), starts an engine on it (the engine resumes every unfinished
  * execution by itself), sends the request in `PAYMENT_REQUEST` when there is one, and waits until
  * the execution completes or fails. It prints one line per activity attempt.
  *
  * Environment variables:
- * - `WAYMARK_JOURNAL_FILE`: path of the SQLite journal.
+ * - `WAYMARK_JOURNAL`: `sqlite` or `postgres`.
+ * - `WAYMARK_JOURNAL_FILE`: path of the SQLite journal, with `WAYMARK_JOURNAL=sqlite`.
+ * - `WAYMARK_POSTGRES_URL`, `WAYMARK_POSTGRES_SCHEMA`: the connection URL and the schema of the
+ *   Postgres journal, with `WAYMARK_JOURNAL=postgres`.
  * - `ORDER_API_URL`, `PAYMENT_GATEWAY_URL`, `SHIPPING_API_URL`, `MAIL_SERVICE_URL`: service base URLs.
  * - `PAYMENT_REQUEST` (optional): a `ProcessPayment` request as JSON, to send.
  * - `PAYMENT_EXECUTION_ID` (optional): the execution to wait for when no request is sent.
@@ -23,15 +26,15 @@ import * as Option from "effect/Option"
 import * as References from "effect/References"
 import * as Schema from "effect/Schema"
 import { type DurableExecutionJournal, WorkflowEngine } from "@waymark/runtime"
-import { SqliteJournal } from "@waymark/sqlite"
 import { describeResult } from "./journal-report"
+import { journalLayer, JournalSettingsConfig } from "./journal-settings"
 import { PaymentServices, ProcessPayment, StepReporter, workflows } from "./workflow"
 
 /** How often the process reads the execution's status while it waits. */
 const POLL_INTERVAL = "50 millis"
 
 const EngineConfig = Config.all({
-  journalFile: Config.NonEmptyString("WAYMARK_JOURNAL_FILE"),
+  journal: JournalSettingsConfig,
   orderApiUrl: Config.NonEmptyString("ORDER_API_URL"),
   paymentGatewayUrl: Config.NonEmptyString("PAYMENT_GATEWAY_URL"),
   shippingApiUrl: Config.NonEmptyString("SHIPPING_API_URL"),
@@ -98,7 +101,7 @@ const main = Effect.gen(function*() {
   const config = yield* EngineConfig
   // The engine shuts down when the scope closes, before the layer closes the journal.
   return yield* Effect.scoped(run(config)).pipe(
-    Effect.provide(SqliteJournal.layer({ filename: config.journalFile }))
+    Effect.provide(journalLayer(config.journal))
   )
 }).pipe(
   // The runtime's info logs (execution started, engine shutting down) would crowd the step lines;

@@ -1,11 +1,11 @@
 /**
- * Reads an execution's journal from the SQLite file and formats it for the terminal.
+ * Reads an execution's journal (SQLite or Postgres) and formats it for the terminal.
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { DurableExecutionJournal, JournalEvent } from "@waymark/runtime"
-import { SqliteJournal } from "@waymark/sqlite"
+import { journalLayer, type JournalSettings } from "./journal-settings"
 
 /** An execution's status row and its decoded log. */
 export interface ExecutionReport {
@@ -13,8 +13,8 @@ export interface ExecutionReport {
   readonly events: ReadonlyArray<JournalEvent.RecordedEvent>
 }
 
-/** Opens the journal in `filename`, reads one execution, and closes the journal again. */
-export const readExecution = (filename: string, executionId: string): Promise<ExecutionReport> =>
+/** Opens the journal, reads one execution, and closes the journal again. */
+export const readExecution = (journal: JournalSettings, executionId: string): Promise<ExecutionReport> =>
   Effect.runPromise(
     Effect.gen(function*() {
       const journal = yield* DurableExecutionJournal.DurableExecutionJournal
@@ -22,7 +22,7 @@ export const readExecution = (filename: string, executionId: string): Promise<Ex
       const entries = yield* journal.read(executionId)
       const events = yield* Effect.forEach(entries, JournalEvent.fromEntry)
       return { record, events }
-    }).pipe(Effect.provide(SqliteJournal.layer({ filename })))
+    }).pipe(Effect.provide(journalLayer(journal)))
   )
 
 const decodeOutcome = Schema.decodeUnknownOption(Schema.fromJsonString(JournalEvent.Outcome))

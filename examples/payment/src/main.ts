@@ -1,20 +1,21 @@
 /**
- * Runs the payment example: starts the services in this process, runs the engine in a child
- * process on a fresh SQLite journal, then prints the journal and what each service recorded, and
- * checks them.
+ * Runs the payment example: starts the services in this process and runs the engine in a child
+ * process on an emptied journal. The journal is an SQLite file, or a PostgreSQL schema with
+ * `--journal postgres`. At the end, prints the journal and what each service recorded, and checks
+ * them.
  *
  * Usage: tsx src/main.ts [--scenario kill-after-charge | out-of-stock | card-declined]
+ *                        [--journal sqlite | postgres] [--schema NAME]
  *
- * Exit code: 0 when every check passed (or for --help), 1 when one failed, 2 for invalid arguments.
+ * Exit code: 0 when every check passed (or for --help), 1 when one failed or the journal could not
+ * be emptied, 2 for invalid arguments.
  */
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
-import { parseArgs } from "node:util"
 import * as Option from "effect/Option"
+import { type Arguments, parseArguments } from "./arguments"
 import { type EngineChild, type EngineChildOptions, type EngineExit, spawnEngine, waitForExit } from "./engine-child"
 import { type ExecutionReport, formatJournal, readExecution, successValue } from "./journal-report"
-import { DECLINED_CARD, type Scenario, scenarios } from "./scenarios"
+import { describeJournal, JournalResetError, resetJournal } from "./journal-settings"
+import { DECLINED_CARD, type Scenario } from "./scenarios"
 import type { RunningServer } from "./services/http"
 import { type MailService, startMailService } from "./services/mail-service"
 import { type OrderApi, startOrderApi } from "./services/order-api"
@@ -26,43 +27,6 @@ import { formatAmount, processPayment, ProcessPayment } from "./workflow"
 const ENGINE_TIMEOUT_MILLIS = 15_000
 
 const ORDER_ID = "order-1001"
-
-const exampleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-
-const usage = `Usage: tsx src/main.ts [--scenario NAME]
-
-Scenarios:
-${scenarios.map((scenario) => `  ${scenario.name}`).join("\n")}
-The default is ${scenarios[0]!.name}.`
-
-const parseScenario = (): Scenario => {
-  let values: { readonly scenario?: string | undefined; readonly help?: boolean | undefined }
-  try {
-    values = parseArgs({ options: { scenario: { type: "string" }, help: { type: "boolean", short: "h" } } }).values
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`)
-    process.exit(2)
-  }
-  if (values.help === true) {
-    console.log(usage)
-    process.exit(0)
-  }
-  const name = values.scenario ?? scenarios[0]!.name
-  const scenario = scenarios.find((candidate) => candidate.name === name)
-  if (scenario === undefined) {
-    console.error(`Unknown scenario "${name}". Valid scenarios: ${scenarios.map((known) => known.name).join(", ")}.`)
-    process.exit(2)
-  }
-  return scenario
-}
-
-/** Deletes the journal file and its WAL files, so that every run starts from an empty journal. */
-const freshJournalFile = (scenario: Scenario): string => {
-  const file = path.join(exampleDir, ".waymark", `payment-${scenario.name}.db`)
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(file + suffix, { force: true })
-  return file
-}
 
 const section = (title: string) => console.log(`\n${title}`)
 const line = (text: string) => console.log(`  ${text}`)
@@ -175,9 +139,13 @@ const checkRun = (scenario: Scenario, run: RunResult): boolean => {
   return checks.every(([, passed]) => passed)
 }
 
-const run = async (scenario: Scenario): Promise<boolean> => {
+const run = async ({ journal, scenario }: Arguments): Promise<boolean> => {
   console.log(`Waymark payment example, scenario "${scenario.name}"`)
   for (const text of scenario.description) console.log(text)
+  console.log(`Journal: ${describeJournal(journal)}`)
+
+  // Every run starts from an empty journal. Nothing is started yet, so a failure here ends the run.
+  await resetJournal(journal)
 
   const request = new ProcessPayment({
     orderId: ORDER_ID,
@@ -208,16 +176,14 @@ const run = async (scenario: Scenario): Promise<boolean> => {
   const { orderApi, gateway, shipping, mail } = services
 
   try {
-    const journalFile = freshJournalFile(scenario)
     section("Services (all on 127.0.0.1)")
     line(`order API        ${orderApi.url}`)
     line(`payment gateway  ${gateway.url}`)
     line(`shipping API     ${shipping.url}`)
     line(`mail service     ${mail.url}`)
-    line(`SQLite journal   ${journalFile}`)
 
     const engineOptions: Omit<EngineChildOptions, "label"> = {
-      journalFile,
+      journal,
       orderApiUrl: orderApi.url,
       paymentGatewayUrl: gateway.url,
       shippingApiUrl: shipping.url,
@@ -237,7 +203,7 @@ const run = async (scenario: Scenario): Promise<boolean> => {
     }
 
     // Each engine process has exited, so this process is the only one with the journal open.
-    const { record, events } = await readExecution(journalFile, executionId)
+    const { record, events } = await readExecution(journal, executionId)
     section(`Journal of execution ${executionId}`)
     for (const text of formatJournal(events)) console.log(text)
 
@@ -259,12 +225,14 @@ const run = async (scenario: Scenario): Promise<boolean> => {
 const describeExit = (exit: EngineExit): string =>
   exit.signal === null ? `code ${exit.code}` : `signal ${exit.signal}`
 
-run(parseScenario()).then(
+run(parseArguments()).then(
   (passed) => {
     process.exitCode = passed ? 0 : 1
   },
   (error: unknown) => {
-    console.error("The example failed:", error)
+    // A journal that cannot be emptied is a setup problem, and its message names the fix.
+    if (error instanceof JournalResetError) console.error(error.message)
+    else console.error("The example failed:", error)
     process.exitCode = 1
   }
 )

@@ -32,8 +32,8 @@ export const scenarios: ReadonlyArray<Scenario> = [
     name: "kill-after-charge",
     description: [
       "The engine process is killed with SIGKILL right after the gateway charges the card, before the",
-      "gateway sends its response. A second engine process resumes the execution from the SQLite journal,",
-      "and the card is charged once."
+      "gateway sends its response. A second engine process resumes the execution from the journal, and",
+      "the card is charged once."
     ],
     cardNumber: "4242424242424242",
     outOfStock: false,

@@ -208,7 +208,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
     const leases = new LeaseKeeper({
       journal,
       engineId: options?.engineId ?? defaultEngineId(),
-      leaseMs: Duration.toMillis(Duration.fromInputUnsafe(options?.leaseDuration ?? "10 seconds")),
+      leaseMs: Math.max(1, Math.ceil(Duration.toMillis(Duration.fromInputUnsafe(options?.leaseDuration ?? "10 seconds")))),
       workflows: workflowTags,
       // A run whose lease is gone must stop at once: its writes would be rejected, and another
       // engine may already be running the execution.
