@@ -16,7 +16,8 @@ import * as Scope from "effect/Scope"
 import {
   DurableExecutionJournal,
   type ExecutionRecord,
-  type ExecutionStatus
+  type ExecutionStatus,
+  type JournalEntry
 } from "./DurableExecutionJournal"
 import { FaultInjection } from "./FaultInjection"
 import { decodeJson, encodeJson, isStorableText } from "./internal/codec"
@@ -175,14 +176,12 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
     let shuttingDown = false
     let attemptsInFlight = 0
     const idle = Latch.makeUnsafe(true)
-    // Completed on every change pushed by the journal, then replaced: pollers wait on it.
-    let changed = Deferred.makeUnsafe<void>()
-    const signalChange = () => {
-      const previous = changed
-      changed = Deferred.makeUnsafe<void>()
-      Deferred.doneUnsafe(previous, Exit.void)
-    }
-    const nextPoll = Effect.suspend(() => Effect.raceFirst(Effect.sleep(pollInterval), Deferred.await(changed)))
+    // Changes pushed by the journal wake the pollers before their next poll: the claim loop when
+    // an execution became claimable, callers waiting on other engines when one finished.
+    const claimable = makeSignal()
+    const finished = makeSignal()
+    const nextPoll = (signal: Signal) =>
+      Effect.suspend(() => Effect.raceFirst(Effect.sleep(pollInterval), signal.wait()))
 
     const hooks: EngineHooks = {
       journal,
@@ -270,7 +269,12 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
       }).pipe(Effect.annotateLogs({ executionId }))
 
     /** Runs an execution this engine holds under `epoch`, unless it runs here already. */
-    const start = (workflow: Workflow.Any, executionId: string, epoch: number): Effect.Effect<void> =>
+    const start = (
+      workflow: Workflow.Any,
+      executionId: string,
+      epoch: number,
+      known?: ReadonlyArray<JournalEntry>
+    ): Effect.Effect<void> =>
       Effect.suspend(() => {
         if (shuttingDown) return Effect.void
         // The check and the insert run without a yield between them, so one process never runs an
@@ -284,7 +288,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         const run = { epoch, fiber: undefined as Fiber.Fiber<void> | undefined }
         running.set(executionId, run)
         return Effect.forkIn(
-          runExecution(hooks, workflow, executionId, { engineId, epoch }, services).pipe(
+          runExecution(hooks, workflow, executionId, { engineId, epoch }, services, known).pipe(
             Effect.ensuring(Effect.sync(() => running.delete(executionId))),
             Effect.flatMap((outcome) => settle(executionId, outcome)),
             Effect.andThen(Effect.suspend(() => restarts.delete(executionId) ? acquire(executionId) : Effect.void))
@@ -342,17 +346,18 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         const text = JSON.stringify(payload)
         const started = [{ _tag: "Started", workflow: workflow.tag, payload: payload as never }] as const
         yield* fault({ _tag: "BeforeAppend", executionId, events: started })
+        const first = toEntry(started[0], now)
         const { created, execution } = yield* journal.create({
           executionId,
           workflow: workflow.tag,
           payload: text,
-          first: toEntry(started[0], now),
+          first,
           owner: { engineId, leaseMs: leases.leaseMs }
         })
         if (created) {
           yield* fault({ _tag: "AfterAppend", executionId, events: started })
           yield* Effect.logInfo("Execution started")
-          yield* start(workflow, executionId, execution.epoch)
+          yield* start(workflow, executionId, execution.epoch, [{ ...first, executionId, sequence: 1 }])
         } else {
           if (execution.payload !== text) {
             yield* Effect.logWarning(
@@ -389,7 +394,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         while (true) {
           const done = yield* Effect.raceFirst(
             Effect.map(Deferred.await(deferred), (result) => ({ result })),
-            Effect.as(nextPoll, undefined)
+            Effect.as(nextPoll(finished), undefined)
           )
           if (done !== undefined) return done.result
           if (running.has(executionId)) continue
@@ -491,13 +496,14 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
 
     if (journal.watch !== undefined) {
       yield* journal.watch((change) => {
-        if (change.claimable || change.status !== "running") signalChange()
+        if (change.claimable) claimable.notify()
+        if (change.status !== "running") finished.notify()
       }).pipe(Scope.provide(runScope))
     }
     if (options?.resumeOnStart !== false) {
       yield* claimAvailable(true)
       yield* Effect.forkIn(
-        Effect.forever(Effect.andThen(nextPoll, Effect.ignore(claimAvailable(false)))),
+        Effect.forever(Effect.andThen(nextPoll(claimable), Effect.ignore(claimAvailable(false)))),
         runScope
       )
     }
@@ -524,6 +530,24 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
 export const makeScoped = make
 
 type Waiter = Deferred.Deferred<string, ExecutionParkedError | EngineStoppedError>
+
+interface Signal {
+  readonly notify: () => void
+  readonly wait: () => Effect.Effect<void>
+}
+
+/** A signal that wakes everyone waiting on it at the moment it is notified. */
+const makeSignal = (): Signal => {
+  let current = Deferred.makeUnsafe<void>()
+  return {
+    notify: () => {
+      const previous = current
+      current = Deferred.makeUnsafe<void>()
+      Deferred.doneUnsafe(previous, Exit.void)
+    },
+    wait: () => Deferred.await(current)
+  }
+}
 
 /** Calls the workflow's execution id function, which must return a non-empty string. */
 const executionIdOf = (

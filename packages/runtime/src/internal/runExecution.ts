@@ -8,7 +8,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import type { ExecutionStatus, Lease } from "../DurableExecutionJournal"
+import type { ExecutionStatus, JournalEntry, Lease } from "../DurableExecutionJournal"
 import { fromEntry, type Outcome } from "../JournalEvent"
 import type * as Workflow from "../Workflow"
 import { WorkflowContext } from "../WorkflowContext"
@@ -27,10 +27,12 @@ export const runExecution = (
   workflow: Workflow.Any,
   executionId: string,
   lease: Lease | undefined,
-  services: Context.Context<never>
+  services: Context.Context<never>,
+  /** The log when the caller just wrote all of it (a new execution), which saves reading it back. */
+  known?: ReadonlyArray<JournalEntry>
 ): Effect.Effect<RunOutcome> =>
   Effect.gen(function*() {
-    const entries = yield* Effect.result(hooks.journal.read(executionId))
+    const entries = yield* Effect.result(known === undefined ? hooks.journal.read(executionId) : Effect.succeed(known))
     if (entries._tag === "Failure") return { _tag: "JournalFailed", error: entries.failure } as const
 
     const decoded = yield* Effect.result(Effect.forEach(entries.success, fromEntry))
