@@ -111,6 +111,17 @@ describe.each(backends)("Bad input on the $name journal", (backend) => {
       expect((yield* journal.find("Invoice@i-4"))?.status).toBe("parked")
     })))
 
+  it("rejects a status row it does not know", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      yield* seed(journal, { executionId: "Invoice@i-11", workflow: "Invoice", payload: payload("i-11") })
+      yield* journal.setStatus("Invoice@i-11", { status: "zombie" as never })
+      const error = yield* withEngine(journal, [invoice], (engine) =>
+        Effect.flip(engine.send(new Invoice({ invoiceId: "i-11", amount: 10 }))))
+      expect(error._tag).toBe("JournalDecodeError")
+      expect(error.message).toContain(`status "zombie" is not one of running, paused, parked, completed, failed`)
+    })))
+
   it("parks on a recorded result that no longer matches", () =>
     run(Effect.gen(function*() {
       const journal = yield* backend.make()

@@ -400,6 +400,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
           if (running.has(executionId)) continue
           const record = yield* journal.find(executionId)
           if (record === undefined) return yield* new ExecutionNotFoundError({ executionId }).pipe(Effect.orDie)
+          if (!knownStatuses.has(record.status)) return yield* unknownStatus(record)
           if (record.status === "completed" || record.status === "failed") return record.result ?? ""
           if (record.status === "parked") {
             return yield* new ExecutionParkedError({ executionId, reason: record.statusDetail ?? "no reason recorded" })
@@ -434,6 +435,9 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         if (execution.status === "completed" || execution.status === "failed") {
           dropWaiter(executionId, deferred)
           result = execution.result ?? ""
+        } else if (!knownStatuses.has(execution.status)) {
+          dropWaiter(executionId, deferred)
+          return yield* unknownStatus(execution)
         } else if (execution.status === "parked") {
           dropWaiter(executionId, deferred)
           return yield* new ExecutionParkedError({ executionId, reason: execution.statusDetail ?? "no reason recorded" })
@@ -579,3 +583,13 @@ const describeTag = (tag: unknown): string =>
   typeof tag === "string" ? tag : `${tag === undefined ? "no _tag" : `_tag ${String(tag)}`}`
 
 const isResumable = (status: ExecutionStatus) => status === "paused" || status === "parked"
+
+const knownStatuses = new Set<string>(["running", "paused", "parked", "completed", "failed"])
+
+/** A status row edited outside Waymark, which the engine cannot act on. */
+const unknownStatus = (record: ExecutionRecord) =>
+  new JournalDecodeError({
+    executionId: record.executionId,
+    value: record.status,
+    issue: `the execution's status "${record.status}" is not one of ${[...knownStatuses].join(", ")}`
+  })

@@ -59,7 +59,7 @@ export class JournalError extends Schema.TaggedError<JournalError>()("JournalErr
     const target = this.executionId === undefined ? "" : ` for execution "${this.executionId}"`
     const hint = this.hint ?? "Check that the journal's database is reachable and writable."
     return `Journal operation "${this.operation}"${target} failed: ${describeCause(this.cause)}. ` +
-      `Nothing was recorded by this operation. ${hint}`
+      `It was not recorded, unless the connection dropped during its commit. ${hint}`
   }
 }
 
@@ -96,8 +96,8 @@ export class LeaseLostError extends Schema.TaggedError<LeaseLostError>()("LeaseL
 }) {
   override get message() {
     return `Engine "${this.engineId}" no longer holds the lease of execution "${this.executionId}" ` +
-      `(epoch ${this.epoch}): another engine claimed it. The write was rejected; this engine stops ` +
-      `running the execution, and its current owner carries it on.`
+      `(epoch ${this.epoch}): another engine claimed it, or the lease was released. The write was ` +
+      `rejected; this engine stops running the execution, and whichever engine holds it carries it on.`
   }
 }
 
