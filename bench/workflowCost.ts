@@ -160,10 +160,10 @@ const sqliteJournal = Effect.gen(function*() {
 })
 
 const rows: Array<string> = []
-const report = (backend: string, concurrency: number, what: string, measurement: Measurement) => {
+const report = (backend: string, concurrency: number, operation: string, measurement: Measurement) => {
   const { perSecond, mean, p50, p99 } = summarize(measurement)
   rows.push(
-    `| ${backend} | ${concurrency} | ${what} | ${perSecond.toFixed(0)} | ${mean.toFixed(2)} | ${p50.toFixed(2)} | ` +
+    `| ${backend} | ${concurrency} | ${operation} | ${perSecond.toFixed(0)} | ${mean.toFixed(2)} | ${p50.toFixed(2)} | ` +
       `${p99.toFixed(2)} |`
   )
   return mean

@@ -13,8 +13,8 @@ const child = join(import.meta.dirname, "engine-child.ts")
 interface ChildExit {
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
-  /** Everything the process printed. */
-  readonly stderr: string
+  /** Everything the process printed, logs and errors. */
+  readonly output: string
 }
 
 interface Engine {
@@ -55,16 +55,16 @@ const startEngine = (id: string, env: Record<string, string>, url = databaseUrl)
     },
     stdio: ["ignore", "pipe", "pipe"]
   })
-  // Logs go to standard output, errors to standard error; the tests read both as one text.
-  let stderr = ""
-  process_.stdout.on("data", (chunk) => (stderr += String(chunk)))
-  process_.stderr.on("data", (chunk) => (stderr += String(chunk)))
+  // Logs go to standard output and errors to standard error, so the tests read both as one text.
+  let output = ""
+  process_.stdout.on("data", (chunk) => (output += String(chunk)))
+  process_.stderr.on("data", (chunk) => (output += String(chunk)))
   const exit = new Promise<ChildExit>((resolve, reject) => {
     const timer = setTimeout(() => process_.kill("SIGKILL"), 60_000)
     process_.on("error", reject)
     process_.on("exit", (code, signal) => {
       clearTimeout(timer)
-      resolve({ code, signal, stderr })
+      resolve({ code, signal, output })
     })
   })
   return { id, exit }
@@ -95,7 +95,7 @@ describePostgres("Engine processes sharing one Postgres journal", () => {
   it("starts one execution for a request sent by two engines at once", async () => {
     const engines = ["a", "b"].map((id) => startEngine(id, { WAYMARK_SEND: "o-1", WAYMARK_EXPECT: "1" }))
     const exits = await Promise.all(engines.map((engine) => engine.exit))
-    for (const exit of exits) expect(exit.code, exit.stderr).toBe(0)
+    for (const exit of exits) expect(exit.code, exit.output).toBe(0)
     const journal = await readJournal()
     expect(journal).toHaveLength(1)
     expect(journal[0]?.record.status).toBe("completed")
@@ -113,9 +113,9 @@ describePostgres("Engine processes sharing one Postgres journal", () => {
       WAYMARK_KILL_AT: "ActivityAttempt:charge"
     })
     const killed = await victim.exit
-    expect(killed.signal, killed.stderr).toBe("SIGKILL")
+    expect(killed.signal, killed.output).toBe("SIGKILL")
     for (const exit of await Promise.all(survivors.map((engine) => engine.exit))) {
-      expect(exit.code, exit.stderr).toBe(0)
+      expect(exit.code, exit.output).toBe(0)
     }
     const journal = await readJournal()
     expect(journal.map((entry) => entry.record.status)).toEqual(orders.map(() => "completed"))
@@ -144,8 +144,8 @@ describePostgres("Engine processes sharing one Postgres journal", () => {
       await new Promise((resolve) => setTimeout(resolve, 1_500))
       proxy.restore()
       const exit = await engine.exit
-      expect(exit.code, exit.stderr).toBe(0)
-      expect(exit.stderr).toContain("WARN")
+      expect(exit.code, exit.output).toBe(0)
+      expect(exit.output).toContain("WARN")
       const journal = await readJournal()
       expect(journal.map((entry) => entry.record.status)).toEqual(orders.map(() => "completed"))
       for (const { events, record } of journal) {
