@@ -254,9 +254,11 @@ const runAttempt = <S extends Schema.Top, F extends Schema.Top, R>(call: Call<S,
       persistenceId: `${execution.executionId}/${step}`,
       attempt
     }),
+    // Spans of the engine's own boundaries capture no stack trace, which would point into the
+    // engine and cost time on every attempt.
     Effect.withSpan(`Activity.${definition.name}`, {
       attributes: { "waymark.execution_id": execution.executionId, "waymark.step": step, "waymark.attempt": attempt }
-    }),
+    }, { captureStackTrace: false }),
     // Best effort: when the interruption comes from a lost lease, the write is rejected, and a
     // finalizer must not wait on the run it belongs to.
     Effect.onInterrupt(() =>

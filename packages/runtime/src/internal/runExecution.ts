@@ -90,7 +90,10 @@ export const runExecution = (
     return yield* complete(hooks, workflow, execution, first.exit)
   }).pipe(
     Effect.annotateLogs({ executionId, workflow: workflow.tag }),
-    Effect.withSpan(`Workflow.${workflow.tag}`, { attributes: { "waymark.execution_id": executionId } })
+    // Spans of the engine's own boundaries capture no stack trace, which would point into the engine.
+    Effect.withSpan(`Workflow.${workflow.tag}`, { attributes: { "waymark.execution_id": executionId } }, {
+      captureStackTrace: false
+    })
   )
 
 /** Journals the workflow's outcome, after checking that replay consumed every recorded outcome. */
