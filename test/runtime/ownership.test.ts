@@ -134,6 +134,79 @@ describe.each(backends)("Engines sharing the $name journal", (backend) => {
       expect(log).toEqual(["Started", "ActivityAttempted"])
     })))
 
+  it("keeps running when it claims its own lapsed lease", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      // The attempt blocks the event loop past the lease, so the engine's claim poll takes its own
+      // lapsed lease back (a new epoch) while the run goes on.
+      const blocking = Effect.sync(() => {
+        const until = Date.now() + 450
+        while (Date.now() < until) {
+          // busy wait
+        }
+        return "done"
+      }).pipe(Activity.make("blocking", Schema.String))
+      const after = Effect.sleep("50 millis").pipe(Effect.as("after"), Activity.make("after", Schema.String))
+      const workflow = Workflow.make(Job, jobId, () => Effect.andThen(blocking, after))
+      const result = yield* withEngine(journal, [workflow], (engine) => engine.send(new Job({ jobId: "j-6" })), {
+        ...fast,
+        leaseDuration: "150 millis"
+      })
+      expect(result).toBe("after")
+      const record = yield* journal.find("Job@j-6")
+      expect(record?.status).toBe("completed")
+    })))
+
+  it("runs again what it stopped when renewals failed", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      let failUntil = 0
+      const flaky: DurableExecutionJournal.Journal = {
+        ...journal,
+        renew: (input) =>
+          Date.now() < failUntil
+            ? Effect.fail(new WorkflowError.JournalError({ operation: "renew", cause: "unreachable in the test" }))
+            : journal.renew(input)
+      }
+      let attempts = 0
+      const work = Effect.suspend(() => {
+        attempts++
+        if (attempts === 1) failUntil = Date.now() + 600
+        return Effect.sleep("300 millis").pipe(Effect.as(`attempt ${attempts}`))
+      }).pipe(Activity.make("work", Schema.String))
+      const workflow = Workflow.make(Job, jobId, () => work)
+      const result = yield* withEngine(flaky, [workflow], (engine) => engine.send(new Job({ jobId: "j-7" })), {
+        ...fast,
+        leaseDuration: "150 millis"
+      })
+      // Each run is stopped before its lease lapses while renewals fail, and claimed again after.
+      expect(attempts).toBeGreaterThanOrEqual(2)
+      expect(result).toBe(`attempt ${attempts}`)
+      expect((yield* journal.find("Job@j-7"))?.status).toBe("completed")
+    })))
+
+  it("runs at most maxRunningExecutions at once", () =>
+    run(Effect.gen(function*() {
+      const journal = yield* backend.make()
+      let active = 0
+      let peak = 0
+      const work = Effect.acquireUseRelease(
+        Effect.sync(() => {
+          active++
+          peak = Math.max(peak, active)
+        }),
+        () => Effect.sleep("30 millis").pipe(Effect.as("done")),
+        () => Effect.sync(() => active--)
+      ).pipe(Activity.make("work", Schema.String))
+      const workflow = Workflow.make(Job, jobId, () => work)
+      const results = yield* withEngine(journal, [workflow], (engine) =>
+        Effect.forEach(["a", "b", "c", "d"], (id) => engine.send(new Job({ jobId: `j-8-${id}` })), {
+          concurrency: "unbounded"
+        }), { ...fast, maxRunningExecutions: 1 })
+      expect(results).toEqual(["done", "done", "done", "done"])
+      expect(peak).toBe(1)
+    })))
+
   it("lets one engine wait for a result computed by another", () =>
     run(Effect.gen(function*() {
       const journal = yield* backend.make()

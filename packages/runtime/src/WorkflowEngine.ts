@@ -166,10 +166,26 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
     const workflowTags = [...registry.keys()]
     const gracePeriod = Duration.fromInputUnsafe(options?.gracePeriod ?? "10 seconds")
     const pollInterval = Duration.fromInputUnsafe(options?.pollInterval ?? "1 second")
+    const leaseDuration = Duration.fromInputUnsafe(options?.leaseDuration ?? "10 seconds")
+    // Shorter settings turn the engine into a busy loop against the journal, or make leases lapse
+    // between renewals.
+    if (!(Duration.toMillis(pollInterval) >= 10) || !(Duration.toMillis(leaseDuration) >= 100)) {
+      return yield* Effect.die(
+        new Error(
+          `Invalid engine options: pollInterval must be at least 10 ms and leaseDuration at least 100 ms ` +
+            `(got ${Duration.toMillis(pollInterval)} ms and ${Duration.toMillis(leaseDuration)} ms).`
+        )
+      )
+    }
     const maxRunning = options?.maxRunningExecutions ?? 1_000
 
-    /** Executions running in this process, with the epoch of the lease each run writes under. */
-    const running = new Map<string, { readonly epoch: number; fiber: Fiber.Fiber<void> | undefined }>()
+    /**
+     * Executions running in this process, with the lease each run writes under. The lease object is
+     * shared with the run, so a newer claim by this engine moves the run to the new epoch.
+     */
+    const running = new Map<string, { readonly lease: HeldLease; fiber: Fiber.Fiber<void> | undefined }>()
+    // Starts of new executions between their capacity check and their run, counted as running.
+    let starting = 0
     const restarts = new Set<string>()
     const waiters = new Map<string, Waiter>()
     const journalRetries = new Map<string, number>()
@@ -204,10 +220,10 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
 
     const engineScope = yield* Effect.scope
     const runScope = yield* Scope.fork(engineScope, "parallel")
-    const leases = new LeaseKeeper({
+    const leases: LeaseKeeper = new LeaseKeeper({
       journal,
       engineId: options?.engineId ?? defaultEngineId(),
-      leaseMs: Math.max(1, Math.ceil(Duration.toMillis(Duration.fromInputUnsafe(options?.leaseDuration ?? "10 seconds")))),
+      leaseMs: Math.ceil(Duration.toMillis(leaseDuration)),
       workflows: workflowTags,
       // A run whose lease is gone must stop at once: its writes would be rejected, and another
       // engine may already be running the execution.
@@ -216,7 +232,14 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
           const run = running.get(executionId)
           return run?.fiber === undefined ? Effect.void : Fiber.interrupt(run.fiber)
         }, { discard: true }),
-      held: () => new Map([...running].map(([executionId, run]) => [executionId, run.epoch]))
+      held: () => new Map([...running].map(([executionId, run]) => [executionId, run.lease])),
+      // Leases this engine holds in the journal for executions it does not run (a run it stopped
+      // when renewals failed, say): run them, or the renewals would keep them from every engine.
+      // At capacity they are released for other engines instead.
+      onOrphaned: (executionIds): Effect.Effect<void> =>
+        running.size + starting >= maxRunning
+          ? Effect.ignore(leases.release(executionIds))
+          : Effect.forEach(executionIds, (executionId) => Effect.forkIn(acquire(executionId), runScope), { discard: true })
     })
     const { engineId } = leases
 
@@ -281,17 +304,25 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         // execution twice at the same time.
         const current = running.get(executionId)
         if (current !== undefined) {
-          // A new claim can land while a run under an older lease stops: run it again after.
-          if (current.epoch !== epoch) restarts.add(executionId)
+          // This engine claimed again an execution it runs (its own lease had lapsed): the run goes
+          // on under the new epoch. Had another engine written in between, the run's next write
+          // fails on its sequence number and the run stops.
+          if (epoch > current.lease.epoch) {
+            current.lease.epoch = epoch
+            current.lease.renewedAt = Date.now()
+          }
           return Effect.void
         }
-        const run = { epoch, fiber: undefined as Fiber.Fiber<void> | undefined }
+        const run = { lease: { engineId, epoch, renewedAt: Date.now() }, fiber: undefined as Fiber.Fiber<void> | undefined }
         running.set(executionId, run)
         return Effect.forkIn(
-          runExecution(hooks, workflow, executionId, { engineId, epoch }, services, known).pipe(
-            Effect.ensuring(Effect.sync(() => running.delete(executionId))),
+          runExecution(hooks, workflow, executionId, run.lease, services, known).pipe(
             Effect.flatMap((outcome) => settle(executionId, outcome)),
-            Effect.andThen(Effect.suspend(() => restarts.delete(executionId) ? acquire(executionId) : Effect.void))
+            // In a finalizer, so that it also happens when the run was interrupted.
+            Effect.ensuring(Effect.suspend(() => {
+              running.delete(executionId)
+              return restarts.delete(executionId) ? Effect.asVoid(Effect.forkIn(acquire(executionId), runScope)) : Effect.void
+            }))
           ),
           runScope
         ).pipe(Effect.map((fiber) => {
@@ -299,10 +330,13 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         }))
       })
 
-    /** Claims one execution if no engine holds it, and runs it. */
+    /**
+     * Claims one execution if no engine holds it, and runs it. At capacity it does nothing: the
+     * claim loop takes the execution once a run ends.
+     */
     const acquire = (executionId: string): Effect.Effect<void> =>
       Effect.gen(function*() {
-        if (running.has(executionId) || shuttingDown) return
+        if (running.has(executionId) || shuttingDown || running.size + starting >= maxRunning) return
         const claimed = yield* Effect.result(leases.claim({ executionId, limit: 1, includeOwn: true }))
         if (claimed._tag === "Failure") {
           return yield* Effect.logWarning("Claiming an execution failed", claimed.failure.message)
@@ -320,7 +354,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
     /** Claims executions that no engine holds, up to the free capacity, and runs them. */
     const claimAvailable = (includeOwn: boolean) =>
       Effect.gen(function*() {
-        const free = maxRunning - running.size
+        const free = maxRunning - running.size - starting
         if (free <= 0 || shuttingDown) return
         const claimed = yield* leases.claim({ limit: free, includeOwn })
         if (claimed.length > 0) yield* Effect.logInfo("Claimed unfinished executions", { count: claimed.length })
@@ -347,18 +381,30 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         const started = [{ _tag: "Started", workflow: workflow.tag, payload: payload as never }] as const
         yield* fault({ _tag: "BeforeAppend", executionId, events: started })
         const first = toEntry(started[0], now)
-        const { created, execution } = yield* journal.create({
-          executionId,
-          workflow: workflow.tag,
-          payload: text,
-          first,
-          owner: { engineId, leaseMs: leases.leaseMs }
-        })
-        if (created) {
-          yield* fault({ _tag: "AfterAppend", executionId, events: started })
-          yield* Effect.logInfo("Execution started")
-          yield* start(workflow, executionId, execution.epoch, [{ ...first, executionId, sequence: 1 }])
-        } else {
+        // At capacity, the execution is created without an owner, for any engine to claim. The
+        // check counts starts still in flight, so concurrent sends cannot all pass it.
+        const atCapacity = running.size + starting >= maxRunning
+        if (!atCapacity) starting++
+        const { created, execution } = yield* Effect.gen(function*() {
+          const result = yield* journal.create({
+            executionId,
+            workflow: workflow.tag,
+            payload: text,
+            first,
+            owner: atCapacity ? undefined : { engineId, leaseMs: leases.leaseMs }
+          })
+          if (result.created) {
+            yield* fault({ _tag: "AfterAppend", executionId, events: started })
+            yield* Effect.logInfo("Execution started")
+            if (!atCapacity) {
+              yield* start(workflow, executionId, result.execution.epoch, [{ ...first, executionId, sequence: 1 }])
+            }
+          }
+          return result
+        }).pipe(Effect.ensuring(Effect.sync(() => {
+          if (!atCapacity) starting--
+        })))
+        if (!created) {
           if (execution.payload !== text) {
             yield* Effect.logWarning(
               "A request joined an existing execution with a different payload; the recorded payload is kept"
@@ -534,6 +580,13 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
 export const makeScoped = make
 
 type Waiter = Deferred.Deferred<string, ExecutionParkedError | EngineStoppedError>
+
+/** The lease a run writes under, shared with the run, and when it was last renewed (epoch ms). */
+interface HeldLease {
+  readonly engineId: string
+  epoch: number
+  renewedAt: number
+}
 
 interface Signal {
   readonly notify: () => void
