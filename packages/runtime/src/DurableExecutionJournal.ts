@@ -81,7 +81,7 @@ export interface Lease {
 export interface JournalChange {
   readonly executionId: string
   readonly status: ExecutionStatus
-  /** `true` when the execution is `running` and no engine holds it: any engine may claim it. */
+  /** `true` when the execution is `running` and no engine owns it, so any engine may claim it. */
   readonly claimable: boolean
 }
 

@@ -121,7 +121,7 @@ export interface Options {
    * waits for on other engines. Journals that push changes (Postgres) wake it sooner. Default: 1 s.
    */
   readonly pollInterval?: Duration.Input | undefined
-  /** The most executions this engine runs at once. Default: 1000. */
+  /** The maximum number of executions this engine runs at once. Default: 1000. */
   readonly maxRunningExecutions?: number | undefined
   /**
    * How long a graceful shutdown waits for running activity attempts to finish before it
@@ -274,7 +274,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
           }
           case "JournalFailed": {
             if (outcome.error instanceof LeaseLostError || outcome.error instanceof JournalConflictError) {
-              // Another engine holds the execution now; waiters learn its result by polling.
+              // Another engine owns the execution now, and waiters learn its result by polling.
               yield* Effect.logWarning("Execution stopped: another engine holds it now", outcome.error.message)
               return
             }
@@ -291,7 +291,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         }
       }).pipe(Effect.annotateLogs({ executionId }))
 
-    /** Runs an execution this engine holds under `epoch`, unless it runs here already. */
+    /** Runs an execution that this engine owns under `epoch`, unless it runs here already. */
     const start = (
       workflow: Workflow.Any,
       executionId: string,
@@ -331,7 +331,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
       })
 
     /**
-     * Claims one execution if no engine holds it, and runs it. At capacity it does nothing: the
+     * Claims one execution if no engine owns it, and runs it. At capacity it does nothing, and the
      * claim loop takes the execution once a run ends.
      */
     const acquire = (executionId: string): Effect.Effect<void> =>
@@ -593,7 +593,7 @@ interface Signal {
   readonly wait: () => Effect.Effect<void>
 }
 
-/** A signal that wakes everyone waiting on it at the moment it is notified. */
+/** Creates a signal that wakes everyone waiting on it when it is notified. */
 const makeSignal = (): Signal => {
   let current = Deferred.makeUnsafe<void>()
   return {

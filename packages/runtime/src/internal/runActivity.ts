@@ -75,7 +75,7 @@ const replayOutcome = <S extends Schema.Top, F extends Schema.Top>(
   )
 }
 
-/** What an attempt needs to know about its call. */
+/** The call an attempt belongs to: its execution, definition, effect and step. */
 interface Call<S extends Schema.Top, F extends Schema.Top, R> {
   readonly execution: Execution
   readonly definition: Definition<S, F>
@@ -214,7 +214,7 @@ const roundTrip = <S extends Schema.Top, F extends Schema.Top, R>(
 ): Effect.Effect<{ readonly encoded: never; readonly decoded: any }> =>
   Effect.gen(function*() {
     const encoded = yield* encodeJson(schema, value)
-    // Through JSON text, as the journal stores it, so `-0` and the like come back as replay sees them.
+    // Through JSON text, as the journal stores it, so `-0` and the like come back as replay decodes them.
     const decoded = yield* decodeJson(schema, JSON.parse(JSON.stringify(encoded) ?? "null"))
     return { encoded: encoded as never, decoded }
   }).pipe(Effect.catch((issue) =>
