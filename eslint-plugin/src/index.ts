@@ -50,6 +50,8 @@ const plugin = {
 plugin.configs.recommended = [
   {
     name: "waymark/recommended",
+    // TypeScript files only: the rules need type information, which a JavaScript config file has not.
+    files: ["**/*.ts", "**/*.tsx", "**/*.mts", "**/*.cts"],
     plugins: { waymark: plugin as unknown as TSESLint.FlatConfig.Plugin },
     rules: Object.fromEntries(Object.keys(rules).map((name) => [`waymark/${name}`, "error"]))
   }
