@@ -24,8 +24,10 @@ export interface Finding {
   readonly kind: FindingKind
   /** The node to report: in the walked tree, the call of the helper that leads to the API. */
   readonly site: ts.Node
-  /** The helpers between `site` and the API, outermost first. */
+  /** The helpers between `site` and the API, outermost first, at most `maxDepth` of them. */
   readonly via: ReadonlyArray<Frame>
+  /** How many inner helpers were dropped from `via` to keep it within `maxDepth`. */
+  readonly hiddenFrames?: number
 }
 
 /** A call of an activity factory reached from a workflow context. */
@@ -36,6 +38,7 @@ export interface ActivitySite {
   readonly name: string | undefined
   readonly site: ts.Node
   readonly via: ReadonlyArray<Frame>
+  readonly hiddenFrames?: number
 }
 
 /** The findings and activity calls of a workflow context or of a helper. */
@@ -54,14 +57,18 @@ export const frameAt = (name: string, isFunction: boolean, node: ts.Node): Frame
 /**
  * Formats the helper chain of a finding for a message, innermost first:
  * `` in `trackingCode()` (src/tracking.ts:3), called from `label()` (src/label.ts:8)``. Returns an
- * empty string when the finding is in the reported file's own code.
+ * empty string when the finding is in the reported file's own code. When `hiddenFrames` inner helpers
+ * were dropped, the chain starts with `` through N more helper calls,``.
  */
-export const formatChain = (via: ReadonlyArray<Frame>, cwd: string): string =>
-  [...via]
+export const formatChain = (via: ReadonlyArray<Frame>, cwd: string, hiddenFrames = 0): string => {
+  const frames = [...via]
     .reverse()
     .map((frame, index) => {
       const name = frame.isFunction ? `${frame.name}()` : frame.name
       const location = `${path.relative(cwd, frame.fileName)}:${frame.line}`
-      return `${index === 0 ? " in" : " called from"} \`${name}\` (${location})`
+      return `${index === 0 && hiddenFrames === 0 ? " in" : " called from"} \`${name}\` (${location})`
     })
-    .join(",")
+  if (hiddenFrames > 0) frames.unshift(` through ${hiddenFrames} more helper call${hiddenFrames === 1 ? "" : "s"}`)
+
+  return frames.join(",")
+}

@@ -14,7 +14,7 @@ export interface Report<M extends string> {
 /** Placeholders every message may use: `api`, `chain`, `workflow`. */
 export const commonData = (finding: Finding, site: WorkflowSite, cwd: string): Record<string, string> => ({
   api: "api" in finding.kind ? finding.kind.api : "",
-  chain: formatChain(finding.via, cwd),
+  chain: formatChain(finding.via, cwd, finding.hiddenFrames),
   workflow: site.workflow
 })
 

@@ -16,7 +16,7 @@ export interface WorkflowFactory {
 export interface WaymarkSettings {
   /** Factories checked besides Waymark's `Workflow.make` and effect's `effect/workflow` preset. */
   readonly workflowFactories: ReadonlyArray<WorkflowFactory>
-  /** How many helper calls deep the analysis follows from a workflow body. Default: 8. */
+  /** How many helpers a message's chain shows; deeper helpers are still analysed and counted. Default: 8. */
   readonly maxDepth: number
 }
 

@@ -8,6 +8,10 @@ ruleTester.run("durable-activity-names", durableActivityNames, {
       code: inBody(`    yield* Effect.forEach(request.items, (item) => reserveItem(item), { concurrency: 4 })`)
     },
     {
+      name: "concurrency from a constant of 1",
+      code: inBody(`    yield* Effect.forEach(request.items, () => chargeCard(request.orderId), { concurrency: ONE })`, `const ONE = 1`)
+    },
+    {
       name: "constant name in a sequential loop",
       code: inBody(`    yield* Effect.forEach(request.items, () => chargeCard(request.orderId))`)
     },
@@ -33,6 +37,16 @@ ruleTester.run("durable-activity-names", durableActivityNames, {
         messageId: "constantNameInParallel",
         line: 7,
         column: 48,
+        data: { name: "charge-card", chain: " in `chargeCard()` (src/requests.ts:12)", workflow: "shipOrder" }
+      }]
+    },
+    {
+      name: "function reference in a parallel forEach",
+      code: inBody(`    yield* Effect.forEach(request.items, chargeCard, { concurrency: 4 })`),
+      errors: [{
+        messageId: "constantNameInParallel",
+        line: 7,
+        column: 42,
         data: { name: "charge-card", chain: " in `chargeCard()` (src/requests.ts:12)", workflow: "shipOrder" }
       }]
     },

@@ -3,6 +3,10 @@ import { header, inBody, ruleTester } from "../ruleTester"
 
 ruleTester.run("no-randomness", noRandomness, {
   valid: [
+    {
+      name: "local effect run as an activity",
+      code: inBody(`    const eff = Effect.sync(() => Math.random())\n    const n = yield* eff.pipe(Activity.make("rand", Schema.Number))`)
+    },
     { name: "createHash", code: inBody(`    const h = createHash("sha256").update(request.orderId).digest("hex")`, `import { createHash } from "node:crypto"`) },
     { name: "randomness inside an activity", code: inBody(`    const n = yield* reserveItem(request.orderId)`) },
     {
@@ -55,6 +59,11 @@ ruleTester.run("no-randomness", noRandomness, {
           workflow: "shipOrder"
         }
       }]
+    },
+    {
+      name: "layers of helpers calling each other",
+      code: inBody(`    const n = layered()`, `import { layered } from "./src/callGraphs"`),
+      errors: [{ messageId: "inBody", line: 7, column: 15 }]
     },
     {
       name: "helper passed as a callback",

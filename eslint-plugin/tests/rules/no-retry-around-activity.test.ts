@@ -21,6 +21,11 @@ ruleTester.run("no-retry-around-activity", noRetryAroundActivity, {
       errors: [{ messageId: "retryAroundActivity", line: 7, column: 65 }]
     },
     {
+      name: "retry after a local activity factory",
+      code: inBody(`    const send = Activity.make("send", Schema.Void)\n    yield* Effect.void.pipe(Activity.make("other", Schema.Void))\n    yield* Effect.void.pipe(send, Effect.retry({ times: 3 }))`),
+      errors: [{ messageId: "retryAroundActivity", line: 9, column: 35, data: { api: "Effect.retry()", activity: "send", chain: "", workflow: "shipOrder" } }]
+    },
+    {
       name: "data-first retry",
       code: inBody(`    yield* Effect.retry(chargeCard(request.orderId), { times: 3 })`),
       errors: [{ messageId: "retryAroundActivity", line: 7, column: 12 }]

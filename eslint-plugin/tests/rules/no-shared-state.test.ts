@@ -28,6 +28,11 @@ ruleTester.run("no-shared-state", noSharedState, {
       errors: [{ messageId: "mutated", line: 7, column: 6 }]
     },
     {
+      name: "imported Map and object mutated",
+      code: inBody(`    cache.set(request.orderId, 1)\n    config.retries = 5`, `import { cache, config } from "./src/state"`),
+      errors: [{ messageId: "mutated", line: 7, column: 5 }, { messageId: "mutated", line: 8, column: 5 }]
+    },
+    {
       name: "helper in another file increments a counter",
       code: inBody(`    const n = nextCount()`, `import { nextCount } from "./src/state"`),
       errors: [{
