@@ -86,8 +86,9 @@ export interface Definition<S extends Schema.Top, F extends Schema.Top> {
  * Turns an effect into an activity of a workflow.
  *
  * The attempt is journaled before the effect runs, and the outcome before anything outside the
- * workflow body can depend on it: together with the run's next write (the next activity's start, a
- * pause, the workflow's completion), or at once when other attempts of the execution are running.
+ * workflow body can depend on it. The outcome is written with the run's next write (the next
+ * activity's start, a pause, the workflow's completion), or at once when other attempts of the
+ * execution are running.
  * On replay the recorded outcome is returned and the effect does not run. Defects are retried with `options.retry`; typed
  * failures are recorded and returned unless `options.retryFailures` selects them.
  *

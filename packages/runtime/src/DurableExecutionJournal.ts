@@ -21,7 +21,7 @@ import type { JournalConflictError, JournalError, LeaseLostError } from "./Workf
  * - `running`: started and not finished; an engine runs it or resumes it on start.
  * - `paused`: the body called `Workflow.yieldExecution`; it waits for `resume`.
  * - `parked`: stopped on an error that needs an operator (a replay divergence, a journal row that
- *   does not decode, retries exhausted); it waits for `resume`.
+ *   does not decode, retries exhausted). It waits for `resume`.
  * - `completed` / `failed`: the workflow returned its success or its typed failure.
  *
  * @since 0.1.0
@@ -199,10 +199,10 @@ export interface Journal {
   }) => Effect.Effect<ReadonlyArray<ExecutionRecord>, JournalError>
 
   /**
-   * Claims `running` executions that no engine holds: without an owner, or whose lease has lapsed
-   * by the journal's clock; with `includeOwn`, also those already owned by `engineId` (an engine
-   * that restarts under the same id). With `executionId`, only that execution is considered, and
-   * with `workflows`, only executions of those workflows.
+   * Claims `running` executions that no engine owns: those without an owner, and those whose lease
+   * has lapsed by the journal's clock. With `includeOwn` it also claims those already owned by
+   * `engineId`, for an engine that restarts under the same id. With `executionId`, only that
+   * execution is considered, and with `workflows`, only executions of those workflows.
    * Each claimed execution gets `engineId` as owner, a lease of `leaseMs` from now and the next
    * epoch, and is returned, oldest first, at most `limit` of them. Concurrent claims never take one
    * execution twice.

@@ -47,8 +47,11 @@ export const make = (): Journal => {
     for (const listener of listeners) listener(change)
   }
 
-  const isStale = (record: ExecutionRecord, lease: Lease | undefined) =>
+  /** Returns the error for a write under `lease` that the record no longer accepts, if any. */
+  const staleLease = (record: ExecutionRecord, lease: Lease | undefined) =>
     lease !== undefined && (record.owner !== lease.engineId || record.epoch !== lease.epoch)
+      ? new LeaseLostError({ executionId: record.executionId, engineId: lease.engineId, epoch: lease.epoch })
+      : undefined
 
   const withStatus = (record: ExecutionRecord, status: StatusUpdate, now: number): ExecutionRecord => {
     const keepsLease = status.status === "running"
@@ -91,9 +94,8 @@ export const make = (): Journal => {
       Effect.suspend((): Effect.Effect<void, JournalConflictError | LeaseLostError> => {
         const stored = executions.get(executionId)
         const actual = stored === undefined ? 1 : stored.record.lastSequence + 1
-        if (stored !== undefined && isStale(stored.record, lease)) {
-          return Effect.fail(new LeaseLostError({ executionId, engineId: lease!.engineId, epoch: lease!.epoch }))
-        }
+        const stale = stored === undefined ? undefined : staleLease(stored.record, lease)
+        if (stale !== undefined) return Effect.fail(stale)
         if (stored === undefined || actual !== expectedSequence) {
           return Effect.fail(new JournalConflictError({ executionId, expectedSequence, actualSequence: actual }))
         }
@@ -111,9 +113,8 @@ export const make = (): Journal => {
       Effect.suspend((): Effect.Effect<void, LeaseLostError> => {
         const stored = executions.get(executionId)
         if (stored === undefined) return Effect.void
-        if (isStale(stored.record, lease)) {
-          return Effect.fail(new LeaseLostError({ executionId, engineId: lease!.engineId, epoch: lease!.epoch }))
-        }
+        const stale = staleLease(stored.record, lease)
+        if (stale !== undefined) return Effect.fail(stale)
         stored.record = withStatus(stored.record, status, Date.now())
         notify(stored.record)
         return Effect.void

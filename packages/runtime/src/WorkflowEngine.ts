@@ -186,6 +186,8 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
     const running = new Map<string, { readonly lease: HeldLease; fiber: Fiber.Fiber<void> | undefined }>()
     // Starts of new executions between their capacity check and their run, counted as running.
     let starting = 0
+    /** The number of executions this engine may still start or claim. */
+    const freeCapacity = () => maxRunning - running.size - starting
     const restarts = new Set<string>()
     const waiters = new Map<string, Waiter>()
     const journalRetries = new Map<string, number>()
@@ -237,7 +239,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
       // when renewals failed, say): run them, or the renewals would keep them from every engine.
       // At capacity they are released for other engines instead.
       onOrphaned: (executionIds): Effect.Effect<void> =>
-        running.size + starting >= maxRunning
+        freeCapacity() <= 0
           ? Effect.ignore(leases.release(executionIds))
           : Effect.forEach(executionIds, (executionId) => Effect.forkIn(acquire(executionId), runScope), { discard: true })
     })
@@ -336,7 +338,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
      */
     const acquire = (executionId: string): Effect.Effect<void> =>
       Effect.gen(function*() {
-        if (running.has(executionId) || shuttingDown || running.size + starting >= maxRunning) return
+        if (running.has(executionId) || shuttingDown || freeCapacity() <= 0) return
         const claimed = yield* Effect.result(leases.claim({ executionId, limit: 1, includeOwn: true }))
         if (claimed._tag === "Failure") {
           return yield* Effect.logWarning("Claiming an execution failed", claimed.failure.message)
@@ -354,7 +356,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
     /** Claims executions that no engine holds, up to the free capacity, and runs them. */
     const claimAvailable = (includeOwn: boolean) =>
       Effect.gen(function*() {
-        const free = maxRunning - running.size - starting
+        const free = freeCapacity()
         if (free <= 0 || shuttingDown) return
         const claimed = yield* leases.claim({ limit: free, includeOwn })
         if (claimed.length > 0) yield* Effect.logInfo("Claimed unfinished executions", { count: claimed.length })
@@ -383,7 +385,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
         const first = toEntry(started[0], now)
         // At capacity, the execution is created without an owner, for any engine to claim. The
         // check counts starts still in flight, so concurrent sends cannot all pass it.
-        const atCapacity = running.size + starting >= maxRunning
+        const atCapacity = freeCapacity() <= 0
         if (!atCapacity) starting++
         const { created, execution } = yield* Effect.gen(function*() {
           const result = yield* journal.create({
@@ -432,7 +434,7 @@ export const make = <const Workflows extends ReadonlyArray<Workflow.Any>>(
 
     /**
      * Waits for the result of an execution: from the local run when it runs here, otherwise by
-     * reading the journal on every poll (or pushed change). An execution that no engine holds any
+     * reading the journal on every poll (or pushed change). An execution that no engine owns any
      * more is claimed and run here.
      */
     const awaitResult = (executionId: string, deferred: Waiter) =>
